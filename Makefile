@@ -1,0 +1,35 @@
+# Two commands for a new user: `make run` and `make test`.
+# Both create .venv (with the dev extras) on first use and reinstall when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.ganframe-installed
+EPOCHS ?= 5
+
+.PHONY: run test bench bench-check clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## Train the default model (mlp, bce, MNIST) for a few epochs; prints where the pictures are.
+run: $(STAMP)
+	$(BIN)/ganframe run --epochs $(EPOCHS)
+
+## Run the test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+## Time training steps (pytest-benchmark); see README "Performance".
+bench: $(STAMP)
+	$(BIN)/python -m pytest benchmarks
+
+## Execute every benchmark once as a plain test (no timing), as CI does.
+bench-check: $(STAMP)
+	$(BIN)/python -m pytest benchmarks --benchmark-disable -q
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .benchmarks

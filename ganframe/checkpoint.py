@@ -1,0 +1,142 @@
+"""Checkpoints: tensors and plain data only, written atomically, loaded safely.
+
+A checkpoint is a dict of state dicts, counters, the resolved config and the
+model description needed to rebuild the generator without the data set (so
+``ganframe sample`` works anywhere the generator's plugin is installed).
+
+Writing goes to a temporary file in the same folder, is flushed and fsynced,
+then atomically renamed over the target, so a killed process never leaves a
+half-written checkpoint under a real name. Loading uses
+``torch.load(weights_only=True)``, which refuses to run pickled code.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganframe.errors import UsageError
+
+FORMAT_KEY = "ganframe_checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(UsageError):
+    """A checkpoint is missing, unreadable, corrupt or not a ganframe checkpoint."""
+
+
+def atomic_write(path: Path, write: Any) -> None:
+    """Call ``write(file_object)`` on a temp file next to ``path``, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    payload = {FORMAT_KEY: FORMAT_VERSION, **payload}
+    atomic_write(path, lambda handle: torch.save(payload, handle))
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load and sanity-check a checkpoint; every failure is one clear :class:`CheckpointError`."""
+    path = Path(path)
+    if path.is_dir():
+        path = latest_checkpoint(path)
+    if not path.exists():
+        raise CheckpointError(f"Checkpoint {path} does not exist.")
+    if not path.is_file():
+        raise CheckpointError(f"Checkpoint {path} is not a file.")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"Checkpoint {path} could not be read ({reason[:200]}); it may be truncated, corrupt, "
+            "or not a ganframe checkpoint."
+        ) from None
+    if not isinstance(payload, dict) or payload.get(FORMAT_KEY) is None:
+        raise CheckpointError(f"{path} is not a ganframe checkpoint (it has no '{FORMAT_KEY}' marker).")
+    if payload[FORMAT_KEY] > FORMAT_VERSION:
+        raise CheckpointError(
+            f"Checkpoint {path} has format version {payload[FORMAT_KEY]}, newer than this ganframe "
+            f"understands ({FORMAT_VERSION}); upgrade ganframe."
+        )
+    payload["path"] = str(path)
+    return payload
+
+
+def checkpoint_files(folder: Path) -> list[Path]:
+    """Checkpoint files of a run (``folder`` is the run or its ``checkpoints/``), oldest first."""
+    folder = Path(folder)
+    if (folder / "checkpoints").is_dir():
+        folder = folder / "checkpoints"
+    return sorted(folder.glob("*.pt"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def latest_checkpoint(folder: Path) -> Path:
+    files = checkpoint_files(folder)
+    if not files:
+        raise CheckpointError(f"No checkpoint (*.pt) found in {folder} or {Path(folder) / 'checkpoints'}.")
+    return files[-1]
+
+
+def state_payload(state) -> dict[str, Any]:
+    """Everything needed to sample from, or resume, a run at ``state``'s position."""
+    spec = state.model_spec
+    dataset = state.dataset
+    return {
+        "config": state.config.to_dict(),
+        "model": {
+            "generator": state.component_names["generator"],
+            "discriminator": state.component_names["discriminator"],
+            "loss": state.component_names["loss"],
+            "dataset": state.component_names["dataset"],
+            "sample_shape": list(spec.sample_shape),
+            "num_classes": spec.num_classes,
+            "latent_dim": spec.latent_dim,
+            "g_conditional": state.g_conditional,
+            "d_conditional": state.d_conditional,
+            "class_names": list(getattr(dataset, "class_names", None) or []),
+            "model_options": spec.options.as_dict(),
+        },
+        "generator": state.generator.state_dict(),
+        "discriminator": state.discriminator.state_dict(),
+        "g_optimizer": state.g_optimizer.state_dict(),
+        "d_optimizer": state.d_optimizer.state_dict(),
+        "step": state.step,
+        "epoch": state.epoch,
+        "batch_in_epoch": state.batch_in_epoch,
+        "history": list(state.history),
+        "epoch_seconds": list(state.epoch_seconds),
+        "rng": {
+            "torch": torch.get_rng_state(),
+            "cuda": list(torch.cuda.get_rng_state_all()) if torch.cuda.is_available() else [],
+        },
+    }

@@ -1,0 +1,140 @@
+"""The settings of one run, as plain data.
+
+:class:`RunConfig` is what the CLI builds from its options and what is saved
+as ``config.json`` in the run directory and inside every checkpoint. Fields a
+model may recommend (``latent_dim``, ``batch_size``, ...) start as ``None``
+and are filled by :func:`resolve`: an explicit option wins, then the
+generator's registered ``defaults``, then :data:`GLOBAL_DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from ganframe.errors import UsageError, did_you_mean, quoted_list
+
+#: values used when neither the user nor the model chose one (the documents' shared defaults)
+GLOBAL_DEFAULTS: dict[str, Any] = {
+    "latent_dim": 100,
+    "batch_size": 64,
+    "lr": 2e-4,
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "optimizer": "adam",
+}
+
+OPTIMIZERS = ("adam", "sgd")
+DEVICES = ("auto", "cpu", "cuda")
+SAMPLE_MODES = ("eval", "train")
+DATA_PATHS = ("auto", "device", "loader")
+PRECISIONS = ("fp32", "bf16")
+
+
+@dataclass
+class RunConfig:
+    """Every setting of a training run. ``None`` means "not chosen yet" until :func:`resolve`."""
+
+    model: str = "mlp"
+    generator: str | None = None
+    discriminator: str | None = None
+    loss: str = "bce"
+    dataset: str = "mnist"
+    data_root: str | None = None
+    epochs: int = 20
+    max_steps: int | None = None
+    batch_size: int | None = None
+    latent_dim: int | None = None
+    lr: float | None = None
+    beta1: float | None = None
+    beta2: float | None = None
+    optimizer: str | None = None
+    momentum: float = 0.0
+    device: str = "auto"
+    seed: int | None = None
+    out: str | None = None
+    log_every: int = 50
+    sample_mode: str = "eval"
+    data_path: str = "auto"
+    precision: str = "fp32"
+    keep_checkpoints: int = 0
+    loggers: list[str] = field(default_factory=list)
+    loss_options: dict[str, Any] = field(default_factory=dict)
+    model_options: dict[str, Any] = field(default_factory=dict)
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        """Rebuild from ``to_dict`` output; keys from newer versions are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    @property
+    def generator_name(self) -> str:
+        return self.generator or self.model
+
+    @property
+    def discriminator_name(self) -> str:
+        return self.discriminator or self.model
+
+
+def _choice(option: str, value: str, valid: tuple[str, ...]) -> None:
+    if value not in valid:
+        raise UsageError(
+            f"Invalid value '{value}' for {option}.{did_you_mean(value, valid)} Valid values: {quoted_list(valid)}."
+        )
+
+
+def validate(config: RunConfig) -> None:
+    """Reject values no run could use, each with one sentence naming the option."""
+    positive = {"--epochs": config.epochs, "--batch-size": config.batch_size, "--latent-dim": config.latent_dim,
+                "--max-steps": config.max_steps, "--log-every": config.log_every}
+    for option, value in positive.items():
+        if value is not None and value <= 0:
+            raise UsageError(f"{option} must be a positive whole number; got {value}.")
+    if config.lr is not None and config.lr <= 0:
+        raise UsageError(f"--lr must be positive; got {config.lr}.")
+    for option, value in (("--beta1", config.beta1), ("--beta2", config.beta2)):
+        if value is not None and not 0.0 <= value < 1.0:
+            raise UsageError(f"{option} must be in [0, 1); got {value}.")
+    if config.keep_checkpoints < 0:
+        raise UsageError(f"--keep-checkpoints must be 0 (keep all) or positive; got {config.keep_checkpoints}.")
+    if config.optimizer is not None:
+        _choice("--optimizer", config.optimizer, OPTIMIZERS)
+    _choice("--device", config.device, DEVICES)
+    _choice("--sample-mode", config.sample_mode, SAMPLE_MODES)
+    _choice("--data-path", config.data_path, DATA_PATHS)
+    _choice("--precision", config.precision, PRECISIONS)
+
+
+def resolve(config: RunConfig, model_defaults: dict[str, Any], data_root: str | None = None) -> RunConfig:
+    """A copy with every ``None`` setting filled (explicit > model defaults > global), the component
+    names and data root spelled out, and a seed chosen."""
+    resolved = dataclasses.replace(config)
+    resolved.generator = config.generator_name
+    resolved.discriminator = config.discriminator_name
+    if data_root is not None:
+        resolved.data_root = data_root
+    for name, value in GLOBAL_DEFAULTS.items():
+        if getattr(resolved, name) is None:
+            setattr(resolved, name, model_defaults.get(name, value))
+    if resolved.seed is None:
+        resolved.seed = secrets.randbelow(2**31)
+    validate(resolved)
+    return resolved
+
+
+def parse_key_values(values: list[str] | None, option: str) -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}``; a malformed item is a UsageError."""
+    parsed: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{option} expects KEY=VALUE; got '{item}'.")
+        parsed[key.strip()] = value.strip()
+    return parsed

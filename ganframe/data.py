@@ -1,0 +1,170 @@
+"""Data sets held in memory, and the two ways the engine batches them.
+
+The fast path (:class:`DeviceBatches`) keeps the whole data set as one tensor
+on the training device (uint8 pixels stay uint8: MNIST is 47 MB) and gathers
+each batch by index, scaling to ``[-1, 1]`` on the device. That replaces the
+documents' per-item ``ToTensor`` + ``Normalize`` + ``DataLoader``, which costs
+more per batch than a whole GPU training step.
+
+The plain path (:class:`LoaderBatches`) is a ``DataLoader`` over
+``dataset[i]``, used for data sets that are not in memory (or that do not fit
+on the device). Both paths draw the same per-epoch permutation from the run's
+seed, so they yield the same batches in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+
+class InMemoryDataset(Dataset):
+    """A whole data set as tensors.
+
+    - ``data``: ``(N, *sample_shape)``; either ``uint8`` pixels 0..255 (scaled
+      to ``[-1, 1]`` when batched, as ``ToTensor`` + ``Normalize(0.5, 0.5)``
+      would) or floating point values already in ``[-1, 1]``.
+    - ``labels``: ``(N,)`` long class indices, or ``None`` for unlabelled data.
+    - ``num_classes``: number of classes (0 when unlabelled).
+    - ``class_names``: optional names, e.g. ``["0", ..., "9"]``.
+    """
+
+    def __init__(
+        self,
+        data: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        *,
+        num_classes: int = 0,
+        class_names: Sequence[str] | None = None,
+    ):
+        if labels is not None and len(labels) != len(data):
+            raise ValueError(f"{len(data)} samples but {len(labels)} labels")
+        if labels is not None and num_classes <= 0:
+            num_classes = int(labels.max().item()) + 1 if len(labels) else 0
+        self.data = data
+        self.labels = labels.long() if labels is not None else None
+        self.num_classes = num_classes if labels is not None else 0
+        self.class_names = list(class_names) if class_names else [str(i) for i in range(self.num_classes)]
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int):
+        x = scale_to_unit_range(self.data[index])
+        y = self.labels[index] if self.labels is not None else torch.tensor(-1)
+        return x, y
+
+    def to(self, device: torch.device) -> "InMemoryDataset":
+        """A copy whose tensors live on ``device``."""
+        labels = self.labels.to(device) if self.labels is not None else None
+        return InMemoryDataset(
+            self.data.to(device), labels, num_classes=self.num_classes, class_names=self.class_names
+        )
+
+
+def scale_to_unit_range(batch: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels -> float in ``[-1, 1]`` (x / 127.5 - 1); floats pass through as float32."""
+    if batch.dtype == torch.uint8:
+        return batch.float().div_(127.5).sub_(1.0)
+    return batch.float()
+
+
+def sample_shape_of(dataset) -> tuple[int, ...]:
+    """Sample shape of any supported dataset (declared, or read off the first item)."""
+    shape = getattr(dataset, "sample_shape", None)
+    if shape is not None:
+        return tuple(shape)
+    return tuple(dataset[0][0].shape)
+
+
+def epoch_permutation(num_samples: int, seed: int, epoch: int) -> torch.Tensor:
+    """The sample order of ``epoch`` (0-based): a function of seed and epoch only,
+    so a resumed run can continue the same order mid-epoch."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(num_samples, generator=generator)
+
+
+class DeviceBatches:
+    """Batches gathered by index from a data set held on the training device."""
+
+    def __init__(self, dataset: InMemoryDataset, batch_size: int, device: torch.device, seed: int):
+        self.source = dataset
+        self.dataset = dataset.to(device)
+        self.batch_size = batch_size
+        self.device = device
+        self.seed = seed
+
+    def __len__(self) -> int:
+        """Steps per epoch: the last partial batch is dropped so every step has the same shape."""
+        return len(self.dataset) // self.batch_size
+
+    def epoch(self, epoch: int, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        order = epoch_permutation(len(self.dataset), self.seed, epoch).to(self.device)
+        data, labels = self.dataset.data, self.dataset.labels
+        for i in range(start, len(self)):
+            index = order[i * self.batch_size : (i + 1) * self.batch_size]
+            yield scale_to_unit_range(data[index]), (labels[index] if labels is not None else None)
+
+
+class _PermutationSampler(Sampler[int]):
+    def __init__(self, num_samples: int, seed: int, epoch: int, skip: int):
+        self.num_samples, self.seed, self.epoch, self.skip = num_samples, seed, epoch, skip
+
+    def __iter__(self):
+        return iter(epoch_permutation(self.num_samples, self.seed, self.epoch)[self.skip :].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples - self.skip
+
+
+class LoaderBatches:
+    """Batches from a ``DataLoader`` over ``dataset[i]`` (the documents' data path)."""
+
+    def __init__(self, dataset, batch_size: int, device: torch.device, seed: int, num_workers: int = 0):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.device = device
+        self.seed = seed
+        self.num_workers = num_workers
+        self.has_labels = getattr(dataset, "num_classes", 0) > 0
+
+    def __len__(self) -> int:
+        return len(self.dataset) // self.batch_size
+
+    def epoch(self, epoch: int, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        sampler = _PermutationSampler(len(self.dataset), self.seed, epoch, start * self.batch_size)
+        loader = DataLoader(
+            self.dataset,
+            batch_size=self.batch_size,
+            sampler=sampler,
+            drop_last=True,
+            num_workers=self.num_workers,
+            pin_memory=self.device.type == "cuda",
+        )
+        for x, y in loader:
+            x = x.to(self.device, non_blocking=True)
+            yield x, (y.to(self.device, non_blocking=True) if self.has_labels else None)
+
+
+def make_batches(dataset, batch_size: int, device: torch.device, seed: int, *, path: str = "auto"):
+    """Choose the data path: ``device`` (in-memory data set that fits), ``loader``, or ``auto``."""
+    in_memory = isinstance(dataset, InMemoryDataset)
+    if path == "device" and not in_memory:
+        raise ValueError("the device data path needs an InMemoryDataset")
+    if path == "loader" or not in_memory:
+        return LoaderBatches(dataset, batch_size, device, seed)
+    if path == "auto" and device.type == "cuda" and not _fits_on_gpu(dataset, device):
+        return LoaderBatches(dataset, batch_size, device, seed)
+    return DeviceBatches(dataset, batch_size, device, seed)
+
+
+def _fits_on_gpu(dataset: InMemoryDataset, device: torch.device, share: float = 0.5) -> bool:
+    needed = dataset.data.nbytes + (dataset.labels.nbytes if dataset.labels is not None else 0)
+    free, _total = torch.cuda.mem_get_info(device)
+    return needed < free * share

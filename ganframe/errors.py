@@ -1,0 +1,68 @@
+"""Errors a user can cause, and how they are worded.
+
+Every mistake a user can make (a misspelled plugin name, a bad option, a
+missing file) raises a :class:`GanframeError` subclass carrying one clear
+paragraph and an exit code. The CLI prints the paragraph and exits with that
+code; no traceback reaches the user. Programming errors stay ordinary
+exceptions so that bugs still show their traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class GanframeError(Exception):
+    """Base for errors shown to users as a message, not a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(GanframeError):
+    """The user asked for something invalid (exit code 2, like a CLI usage error)."""
+
+    exit_code = 2
+
+
+class PluginError(GanframeError):
+    """A plugin failed to load or register and strict mode makes that fatal."""
+
+    exit_code = 1
+
+
+class TrainingError(GanframeError):
+    """Training cannot go on (e.g. a non-finite loss); the last good checkpoint is kept."""
+
+    exit_code = 1
+
+
+def closest(value: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """The valid names closest to ``value``, best first (for "did you mean")."""
+    choices = list(choices)
+    matches = difflib.get_close_matches(value, choices, n=n, cutoff=0.5)
+    lowered = value.lower()
+    for choice in choices:  # substring hits that difflib's ratio misses ("smooth" -> "bce-smooth")
+        if choice not in matches and (lowered in choice.lower() or choice.lower() in lowered):
+            matches.append(choice)
+    return matches[:n]
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """`` Did you mean 'x' or 'y'?`` or an empty string when nothing is close."""
+    matches = closest(value, choices)
+    if not matches:
+        return ""
+    quoted = [f"'{m}'" for m in matches]
+    joined = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f" Did you mean {joined}?"
+
+
+def quoted_list(values: Iterable[str]) -> str:
+    """``'a', 'b', 'c'`` for error messages; ``(none)`` when empty."""
+    values = list(values)
+    return ", ".join(f"'{v}'" for v in values) if values else "(none)"

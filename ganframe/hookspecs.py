@@ -1,0 +1,184 @@
+"""Hook specifications: the whole contract between ganframe and its plugins.
+
+A plugin is a module (or any object) with functions marked ``@hookimpl`` whose
+names match the specs below. ganframe's own built-ins in ``plugins/`` use
+exactly these hooks; nothing is registered behind a plugin author's back.
+
+Two groups of hooks exist:
+
+**Registration hooks** (``register_*``) are called once per process, when the
+plugin manager loads. Each receives a ``register`` callable and calls it once
+per component. They register *factories*, never built modules: a factory is
+called only when a run needs that component, with a spec that tells it how to
+size itself (sample shape, class count, latent size). A factory may be given
+as an import string ``"package.module:callable"`` so that registering stays
+cheap and ``ganframe plugins`` never imports torch.
+
+**Lifecycle hooks** (``on_*``) are called by the training engine with the
+run's :class:`ganframe.state.RunState`. They let plugins log, sample, write
+files and evaluate without touching the engine. They are called on every
+process of a distributed run; check ``state.is_main_process`` before writing
+files.
+
+As in pluggy generally, an implementation may accept fewer arguments than the
+spec names, so specs can gain arguments without breaking plugins. An
+implementation whose name matches no spec (a typo) is reported as a warning
+naming the plugin and the unknown hook.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ganframe.state import RunState
+
+PROJECT_NAME = "ganframe"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class Register(Protocol):
+    """The ``register`` callable every registration hook receives.
+
+    ``register(name, factory, *, help="", **metadata)``
+
+    - ``name``: the short name users type (``--model NAME``). Lower case,
+      digits and ``-`` are conventional.
+    - ``factory``: a callable, or an import string ``"module:attr"`` that is
+      imported only when the component is first used.
+    - ``help``: one line shown by ``ganframe plugins``; defaults to the first
+      line of the factory's docstring.
+    - ``metadata``: only for generators and discriminators: ``conditional``
+      (bool, the network takes class labels); only for generators:
+      ``defaults`` (dict of run settings this model was designed for, such as
+      ``{"latent_dim": 64, "batch_size": 100}``; a user's explicit option
+      always wins).
+    """
+
+    def __call__(self, name: str, factory: Any, *, help: str = "", **metadata: Any) -> None: ...
+
+
+# ---------------------------------------------------------------------------
+# Registration hooks: called once, when the plugin manager loads.
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_generators(register: Register) -> None:
+    """Register generator factories.
+
+    Called once when plugins load. For each generator call
+    ``register(name, factory, help=..., conditional=False, defaults=None)``.
+
+    ``factory(spec: ganframe.specs.ModelSpec) -> torch.nn.Module``. The module's
+    ``forward(z)`` (or ``forward(z, labels)`` when ``conditional=True``) takes
+    noise of shape ``(N, spec.latent_dim)`` and returns a float tensor of shape
+    ``(N, *spec.sample_shape)`` with values in ``[-1, 1]``.
+
+    A generator and a discriminator registered under the same name form a
+    *model*, selected with ``--model NAME``.
+    """
+
+
+@hookspec
+def register_discriminators(register: Register) -> None:
+    """Register discriminator factories.
+
+    Called once when plugins load. For each discriminator call
+    ``register(name, factory, help=..., conditional=False)``.
+
+    ``factory(spec: ganframe.specs.ModelSpec) -> torch.nn.Module``. The module's
+    ``forward(x)`` (or ``forward(x, labels)`` when ``conditional=True``) takes a
+    batch of shape ``(N, *spec.sample_shape)`` in ``[-1, 1]`` and returns
+    **logits** (no sigmoid) of shape ``(N,)`` or ``(N, 1)``.
+    """
+
+
+@hookspec
+def register_losses(register: Register) -> None:
+    """Register adversarial loss factories.
+
+    Called once when plugins load. For each loss call
+    ``register(name, factory, help=...)``.
+
+    ``factory(spec: ganframe.specs.LossSpec)`` returns an object with two
+    methods, each given a :class:`ganframe.losses.LossInputs` and returning a
+    scalar tensor: ``discriminator_loss(inputs)`` (minimised by D's optimizer)
+    and ``generator_loss(inputs)`` (minimised by G's optimizer). Subclass
+    :class:`ganframe.losses.GANLoss` for the helpers. Options given with
+    ``--loss-option KEY=VALUE`` arrive in ``spec.options``.
+    """
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """Register data set factories.
+
+    Called once when plugins load. For each data set call
+    ``register(name, factory, help=...)``.
+
+    ``factory(spec: ganframe.specs.DatasetSpec)`` returns a
+    :class:`ganframe.data.InMemoryDataset` (preferred: the engine keeps it on
+    the training device and batches by index) or any map-style dataset with
+    ``sample_shape``, ``num_classes`` and ``__getitem__(i) -> (x, label)``,
+    ``x`` already scaled to ``[-1, 1]``. ``spec.root`` is the folder to read or
+    download into; ``spec.train`` selects the training or the held-out split.
+    """
+
+
+@hookspec
+def register_loggers(register: Register) -> None:
+    """Register run loggers, enabled with ``--logger NAME``.
+
+    Called once when plugins load. For each logger call
+    ``register(name, factory, help=...)``.
+
+    ``factory(run_dir: pathlib.Path, config: dict)`` returns a plugin object
+    whose ``@hookimpl`` lifecycle methods (below) are registered for the
+    duration of one run. Raise :class:`ganframe.errors.UsageError` from the
+    factory when the logger cannot work (a missing optional dependency, say).
+    """
+
+
+# ---------------------------------------------------------------------------
+# Lifecycle hooks: called by the training engine, in this order.
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def on_train_start(state: RunState) -> None:
+    """Called once before the first step, after networks, optimizers and data
+    are ready (and, on resume, after the checkpoint is restored)."""
+
+
+@hookspec
+def on_step_end(state: RunState) -> None:
+    """Called after every training step (D phase then G phase).
+
+    Runs on the hot path: do not read tensors from the device here (no
+    ``.item()``); use :func:`on_metrics` for values. ``state.step`` is the
+    number of steps completed so far.
+    """
+
+
+@hookspec
+def on_metrics(state: RunState, metrics: dict[str, float]) -> None:
+    """Called whenever metrics are read from the device (every
+    ``--log-every`` steps, at epoch end, and when a plugin logs figures such as
+    evaluation scores). ``metrics`` always holds ``step`` and ``epoch``."""
+
+
+@hookspec
+def on_epoch_end(state: RunState) -> None:
+    """Called after the last step of each epoch; ``state.epoch`` is the
+    number of the epoch just finished (1-based)."""
+
+
+@hookspec
+def on_train_end(state: RunState) -> None:
+    """Called once when training stops: finished, stopped by
+    ``--max-steps``, or interrupted (``state.stop_reason`` says which)."""

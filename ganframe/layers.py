@@ -1,0 +1,91 @@
+"""Reusable network pieces for plugin authors (imports torch).
+
+These are generic building blocks, not models: an MLP stack builder, a
+reshape, label conditioning by embedding + concatenation, and a dropout that
+is faster on CPUs. ganframe's built-in models are assembled from them, and a
+third-party plugin may use them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` with a faster CPU path (same distribution, same scaling).
+
+    On CPUs PyTorch's dropout draws its mask with ``bernoulli_``, which measured
+    2.6x slower here than drawing uniforms and comparing (``rand_like >= p``);
+    dropout was about 15% of an MLP GAN step. CUDA tensors keep the fused
+    native kernel. Both use the default generator, so ``torch.manual_seed``
+    still makes runs repeatable, and CUDA graph capture stays safe.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0 or x.is_cuda or self.inplace:
+            return super().forward(x)
+        if self.p == 1.0:
+            return x * 0.0
+        keep = torch.rand_like(x).ge_(self.p).mul_(1.0 / (1.0 - self.p))
+        return x * keep
+
+
+class Reshape(nn.Module):
+    """Reshape ``(N, prod(shape))`` to ``(N, *shape)``."""
+
+    def __init__(self, shape: Sequence[int]):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], *self.shape)
+
+    def extra_repr(self) -> str:
+        return f"shape={self.shape}"
+
+
+def mlp(
+    sizes: Sequence[int],
+    *,
+    activation: Callable[[], nn.Module],
+    dropout: float = 0.0,
+    batchnorm: bool = False,
+) -> list[nn.Module]:
+    """Hidden layers ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``, each followed by
+    the activation (and dropout), as in the documents' stacks.
+
+    With ``batchnorm`` each Linear has no bias and is followed by BatchNorm1d
+    (document 003's ``linear_block``). Returns a list to splice into an
+    ``nn.Sequential`` with the caller's own output layer.
+    """
+    layers: list[nn.Module] = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        if batchnorm:
+            layers += [nn.Linear(fan_in, fan_out, bias=False), nn.BatchNorm1d(fan_out)]
+        else:
+            layers.append(nn.Linear(fan_in, fan_out))
+        layers.append(activation())
+        if dropout > 0:
+            layers.append(Dropout(dropout))
+    return layers
+
+
+class LabelConditioned(nn.Module):
+    """Condition a network on class labels: embed the label and concatenate it to
+    the flattened input, then run ``body`` (document 001's conditional GAN).
+
+    ``forward(x, labels)``: ``x`` of shape ``(N, ...)`` is flattened to
+    ``(N, -1)``, ``labels`` (long, ``(N,)``) become ``(N, embedding_dim)``.
+    """
+
+    def __init__(self, num_classes: int, embedding_dim: int, body: nn.Module):
+        super().__init__()
+        self.embeddings = nn.Embedding(num_classes, embedding_dim)
+        self.body = body
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(x.shape[0], -1)
+        return self.body(torch.cat([flat, self.embeddings(labels).to(flat.dtype)], dim=1))

@@ -1,0 +1,108 @@
+"""Training progress on the terminal, as a lifecycle plugin.
+
+On a terminal: a rich progress bar with live losses, refreshed a few times a
+second. Elsewhere (CI logs, files, pipes): one plain line per metrics read and
+per epoch, with no control characters.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from ganframe.hookspecs import hookimpl
+
+
+def format_metrics(metrics: dict[str, float]) -> str:
+    parts = []
+    for key in ("d_loss", "g_loss", "D(x)", "D(G(z))"):
+        if key in metrics:
+            parts.append(f"{key} {metrics[key]:.4f}" if "loss" in key else f"{key} {metrics[key]:.3f}")
+    return "  ".join(parts)
+
+
+class ProgressReporter:
+    """Shows progress; ``interactive=None`` decides by whether ``stream`` is a terminal."""
+
+    def __init__(self, stream: TextIO | None = None, interactive: bool | None = None):
+        self.stream = stream or sys.stdout
+        self.interactive = self.stream.isatty() if interactive is None else interactive
+        self._progress = None
+        self._task = None
+        self._every = 1
+
+    @hookimpl
+    def on_train_start(self, state):
+        if not state.is_main_process:
+            return
+        names = state.component_names
+        header = (
+            f"Training {names['generator']} / {names['discriminator']} with loss {names['loss']} on "
+            f"{names['dataset']}: {state.config.epochs} epoch(s) of {state.steps_per_epoch} steps, "
+            f"batch {state.config.batch_size}, device {state.device}"
+        )
+        if state.run_dir is not None:
+            header += f", writing to {state.run_dir}"
+        if self.interactive:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            console = Console(file=self.stream)
+            console.print(header, highlight=False)
+            self._progress = Progress(
+                TextColumn("epoch {task.fields[epoch]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[losses]}"),
+                console=console,
+                refresh_per_second=4,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("train", total=state.total_steps, completed=state.step,
+                                                 epoch=state.current_epoch, losses="")
+            self._every = max(1, state.steps_per_epoch // 200)
+        else:
+            self._line(header)
+
+    @hookimpl
+    def on_step_end(self, state):
+        if self._progress is not None and state.step % self._every == 0:
+            self._progress.update(self._task, completed=state.step, epoch=state.current_epoch)
+
+    @hookimpl
+    def on_metrics(self, state, metrics):
+        if not state.is_main_process:
+            return
+        if self._progress is not None:
+            self._progress.update(self._task, completed=state.step, losses=format_metrics(metrics))
+            extra = {k: v for k, v in metrics.items() if k not in {"step", "epoch", "d_loss", "g_loss", "D(x)", "D(G(z))"}}
+            if extra:
+                self._progress.console.print(f"step {state.step}: " + "  ".join(f"{k} {v:.4g}" for k, v in extra.items()))
+        else:
+            values = format_metrics(metrics) or "  ".join(
+                f"{k} {v:.4g}" for k, v in metrics.items() if k not in {"step", "epoch"}
+            )
+            self._line(f"epoch {metrics['epoch']}/{state.config.epochs}  step {state.step}/{state.total_steps}  {values}")
+
+    @hookimpl
+    def on_epoch_end(self, state):
+        if not state.is_main_process:
+            return
+        seconds = state.epoch_seconds[-1] if state.epoch_seconds else 0.0
+        message = f"epoch {state.epoch}/{state.config.epochs} done in {seconds:.1f} s"
+        if self._progress is not None:
+            self._progress.console.print(message, highlight=False)
+        else:
+            self._line(message)
+
+    @hookimpl
+    def on_train_end(self, state):
+        if self._progress is not None:
+            self._progress.update(self._task, completed=state.step)
+            self._progress.stop()
+            self._progress = None
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()

@@ -1,0 +1,135 @@
+"""Drawing samples from a generator, during training or from a checkpoint.
+
+``mode`` chooses the generator's mode while sampling: ``eval`` (dropout off,
+BatchNorm running statistics) or ``train`` (as the documents sample: dropout
+on, batch statistics). Sampling in train mode never changes the model: any
+BatchNorm running statistics it touches are restored afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganframe.checkpoint import CheckpointError, load_checkpoint
+from ganframe.registry import Registry
+from ganframe.specs import ModelSpec, Options
+
+ROW_LENGTH = 10
+
+
+@contextlib.contextmanager
+def sampling_mode(generator: nn.Module, mode: str):
+    """Put ``generator`` in ``mode`` without side effects on its buffers or training flag."""
+    was_training = generator.training
+    saved = {name: buf.clone() for name, buf in generator.named_buffers()} if mode == "train" else {}
+    generator.train(mode == "train")
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        generator.train(was_training)
+        with torch.no_grad():
+            for name, buf in generator.named_buffers():
+                if name in saved:
+                    buf.copy_(saved[name])
+
+
+def generate(
+    generator: nn.Module,
+    noise: torch.Tensor,
+    labels: torch.Tensor | None,
+    *,
+    conditional: bool,
+    mode: str = "eval",
+    batch_size: int = 1000,
+) -> torch.Tensor:
+    """Samples for ``noise`` (and ``labels``), in chunks, as float32 in [-1, 1]."""
+    out = []
+    with sampling_mode(generator, mode):
+        for start in range(0, len(noise), batch_size):
+            z = noise[start : start + batch_size]
+            y = labels[start : start + batch_size] if labels is not None else None
+            out.append((generator(z, y) if conditional else generator(z)).float())
+    return torch.cat(out) if out else noise.new_zeros((0,))
+
+
+def grid_inputs(
+    latent_dim: int, num_classes: int, conditional: bool, seed: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Fixed noise for sample grids: 10 per row; for conditional models row i is class i."""
+    rows = num_classes if conditional else ROW_LENGTH
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.randn(rows * ROW_LENGTH, latent_dim, generator=generator).to(device)
+    labels = None
+    if conditional:
+        labels = torch.arange(num_classes).repeat_interleave(ROW_LENGTH).to(device)
+    return noise, labels
+
+
+@dataclass
+class LoadedGenerator:
+    """A generator rebuilt from a checkpoint, with what is needed to sample from it."""
+
+    generator: nn.Module
+    spec: ModelSpec
+    conditional: bool
+    class_names: list[str]
+    config: dict[str, Any]
+    path: Path
+
+    def sample(self, n: int, label: int | None = None, *, seed: int | None = None, mode: str | None = None):
+        """``n`` samples and their labels (all ``label``, or uniform random ones for conditional models)."""
+        device = next(self.generator.parameters()).device
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        noise = torch.randn(n, self.spec.latent_dim, generator=gen).to(device)
+        labels = None
+        if self.conditional:
+            if label is None:
+                labels = torch.randint(0, self.spec.num_classes, (n,), generator=gen)
+            else:
+                labels = torch.full((n,), label, dtype=torch.long)
+            labels = labels.to(device)
+        mode = mode or self.config.get("sample_mode", "eval")
+        return generate(self.generator, noise, labels, conditional=self.conditional, mode=mode), labels
+
+
+def load_generator(path: str | Path, registry: Registry, device: str | torch.device = "cpu") -> LoadedGenerator:
+    """Rebuild the generator a checkpoint was trained with, on ``device``; no data set needed."""
+    payload = load_checkpoint(path, map_location=device)
+    try:
+        model = payload["model"]
+        name = model["generator"]
+        spec = ModelSpec(
+            tuple(model["sample_shape"]),
+            int(model["num_classes"]),
+            int(model["latent_dim"]),
+            bool(model["g_conditional"]),
+            Options(model.get("model_options") or {}, owner="model"),
+        )
+        state_dict = payload["generator"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"Checkpoint {payload['path']} lacks the model description ({exc}).") from None
+    component = registry.find("generator", name)
+    if component is None:
+        raise CheckpointError(
+            f"Checkpoint {payload['path']} was trained with generator '{name}', which is not installed "
+            "here; install the plugin that provides it (see `ganframe plugins`)."
+        )
+    generator = component.load()(spec)
+    try:
+        generator.load_state_dict(state_dict)
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"Checkpoint {payload['path']} does not fit generator '{name}' as installed here: "
+            f"{str(exc).splitlines()[0]}"
+        ) from None
+    generator.to(device)
+    return LoadedGenerator(
+        generator, spec, spec.conditional, list(model.get("class_names") or []), payload.get("config", {}), Path(payload["path"])
+    )

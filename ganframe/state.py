@@ -1,0 +1,76 @@
+"""The run state every lifecycle hook receives.
+
+One object holds what a plugin may want to read during training: the
+resolved config, the networks and optimizers, the data set, counters and the
+metrics read so far. Plugins should treat it as read-only except through its
+methods (:meth:`RunState.log`, :meth:`RunState.request_stop`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganframe.config import RunConfig
+from ganframe.specs import ModelSpec
+
+
+@dataclass
+class RunState:
+    """Live state of one training run."""
+
+    config: RunConfig
+    model_spec: ModelSpec
+    generator: nn.Module
+    discriminator: nn.Module
+    g_optimizer: torch.optim.Optimizer
+    d_optimizer: torch.optim.Optimizer
+    loss: Any
+    dataset: Any
+    device: torch.device
+    component_names: dict[str, str]
+    g_conditional: bool = False
+    d_conditional: bool = False
+    run_dir: Path | None = None
+    #: steps completed so far (global, across epochs)
+    step: int = 0
+    #: epochs completed so far
+    epoch: int = 0
+    #: steps completed in the current epoch
+    batch_in_epoch: int = 0
+    steps_per_epoch: int = 0
+    total_steps: int = 0
+    #: the latest metrics read from the device
+    metrics: dict[str, float] = field(default_factory=dict)
+    #: every metrics dict emitted, in order
+    history: list[dict[str, float]] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+    fixed_noise: torch.Tensor | None = None
+    fixed_labels: torch.Tensor | None = None
+    stop_reason: str | None = None
+    is_main_process: bool = True
+    _emit: Callable[[dict[str, float]], None] | None = None
+    _stop_requested: str | None = None
+
+    @property
+    def conditional(self) -> bool:
+        return self.g_conditional or self.d_conditional
+
+    @property
+    def current_epoch(self) -> int:
+        """1-based number of the epoch being trained (or just finished)."""
+        return self.epoch + 1 if self.batch_in_epoch else max(self.epoch, 1)
+
+    def log(self, metrics: dict[str, float]) -> None:
+        """Send figures (e.g. evaluation scores) to every ``on_metrics`` hook, stamped with step and epoch."""
+        if self._emit is not None:
+            self._emit(dict(metrics))
+
+    def request_stop(self, reason: str) -> None:
+        """Ask the engine to stop after the current step (e.g. a plugin's early stopping)."""
+        self._stop_requested = reason

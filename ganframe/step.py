@@ -1,0 +1,121 @@
+"""One GAN training step: the documents' two phases, and nothing else.
+
+1. **Discriminator phase.** Fresh noise and (for conditional models) uniform
+   random labels; the fake batch is generated under ``no_grad``, which is the
+   documents' ``.detach()`` without building a graph through G at all. D sees
+   the real batch (with its real labels) and the fake batch; the loss plugin
+   turns the two sets of logits into D's loss; only D's optimizer steps.
+2. **Generator phase.** Fresh noise and labels again; D's parameters are
+   frozen (``requires_grad_(False)``) so backward computes gradients for D's
+   input only, never for its weights; only G's optimizer steps.
+
+A step returns ``[d_loss, g_loss, D(x), D(G(z))]`` as one device tensor and
+never reads it back to the host: the engine reads metrics every N steps.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ganframe.losses import LossInputs
+
+#: order of the values in the tensor a step returns
+METRIC_NAMES = ("d_loss", "g_loss", "D(x)", "D(G(z))")
+
+
+class TrainStep:
+    """Callable ``step(real, real_labels) -> tensor[4]`` over fixed networks and optimizers."""
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        loss,
+        g_optimizer: torch.optim.Optimizer,
+        d_optimizer: torch.optim.Optimizer,
+        *,
+        latent_dim: int,
+        num_classes: int = 0,
+        g_conditional: bool = False,
+        d_conditional: bool = False,
+        autocast_dtype: torch.dtype | None = None,
+    ):
+        self.generator = generator
+        self.discriminator = discriminator
+        self.loss = loss
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        self.latent_dim = latent_dim
+        self.num_classes = num_classes
+        self.g_conditional = g_conditional
+        self.d_conditional = d_conditional
+        self.autocast_dtype = autocast_dtype
+
+    # -- calling the networks with conditioning handled ------------------------
+    def generate(self, noise: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return self.generator(noise, labels) if self.g_conditional else self.generator(noise)
+
+    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        logits = self.discriminator(x, labels) if self.d_conditional else self.discriminator(x)
+        return logits.reshape(logits.shape[0]).float()
+
+    def sample_inputs(self, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Fresh noise, and uniform random labels when any network is conditional."""
+        noise = torch.randn(n, self.latent_dim, device=device)
+        labels = None
+        if self.g_conditional or self.d_conditional:
+            labels = torch.randint(0, self.num_classes, (n,), device=device)
+        return noise, labels
+
+    def _autocast(self, device: torch.device):
+        return torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None)
+
+    # -- the two phases --------------------------------------------------------
+    def discriminator_phase(self, real: torch.Tensor, real_labels: torch.Tensor | None):
+        """Update D on a real batch and a detached fake batch; returns (d_loss, real_logits, fake_logits)."""
+        noise, fake_labels = self.sample_inputs(real.shape[0], real.device)
+        with self._autocast(real.device):
+            with torch.no_grad():
+                fake = self.generate(noise, fake_labels)
+            real_logits = self.discriminate(real, real_labels)
+            fake_logits = self.discriminate(fake, fake_labels)
+            inputs = LossInputs(
+                "discriminator", real_logits, fake_logits, real, fake, real_labels, fake_labels, self.discriminate
+            )
+            d_loss = self.loss.discriminator_loss(inputs)
+        self.d_optimizer.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.d_optimizer.step()
+        return d_loss, real_logits, fake_logits
+
+    def generator_phase(self, real: torch.Tensor, real_labels: torch.Tensor | None) -> torch.Tensor:
+        """Update G through a frozen D; returns g_loss."""
+        noise, fake_labels = self.sample_inputs(real.shape[0], real.device)
+        self.discriminator.requires_grad_(False)
+        try:
+            with self._autocast(real.device):
+                fake = self.generate(noise, fake_labels)
+                fake_logits = self.discriminate(fake, fake_labels)
+                inputs = LossInputs(
+                    "generator", None, fake_logits, real, fake, real_labels, fake_labels, self.discriminate
+                )
+                g_loss = self.loss.generator_loss(inputs)
+            self.g_optimizer.zero_grad(set_to_none=True)
+            g_loss.backward()
+            self.g_optimizer.step()
+        finally:
+            self.discriminator.requires_grad_(True)
+        return g_loss
+
+    def __call__(self, real: torch.Tensor, real_labels: torch.Tensor | None) -> torch.Tensor:
+        d_loss, real_logits, fake_logits = self.discriminator_phase(real, real_labels)
+        g_loss = self.generator_phase(real, real_labels)
+        return torch.stack(
+            [
+                d_loss.detach().float(),
+                g_loss.detach().float(),
+                torch.sigmoid(real_logits.detach()).mean(),
+                torch.sigmoid(fake_logits.detach()).mean(),
+            ]
+        )

@@ -1,0 +1,73 @@
+"""The MLP GAN family: ``mlp`` (documents 000/001) and ``mlp-small`` (document 002).
+
+Both networks size themselves from the data set's sample shape, so the same
+model trains on 1x28x28 MNIST images and on 2-D points.
+"""
+
+from ganframe import hookimpl
+
+
+@hookimpl
+def register_generators(register):
+    register("mlp", mlp_generator, help="MLP 256-512-1024, LeakyReLU + dropout 0.2, tanh (docs 000/001)", defaults={"latent_dim": 100, "batch_size": 64})
+    register("mlp-small", mlp_small_generator, help="small MLP 256-256, ReLU, tanh; latent 64, batch 100 (doc 002)", defaults={"latent_dim": 64, "batch_size": 100})
+
+
+@hookimpl
+def register_discriminators(register):
+    register("mlp", mlp_discriminator, help="MLP 1024-512-256, LeakyReLU + dropout 0.2, one logit (docs 000/001)")
+    register("mlp-small", mlp_small_discriminator, help="small MLP 256-256, LeakyReLU(0.2), one logit (doc 002)")
+
+
+def mlp_generator(spec):
+    """MLP generator: latent -> 256 -> 512 -> 1024 -> sample, LeakyReLU + Dropout(0.2), Tanh (docs 000/001)."""
+    from torch import nn
+
+    from ganframe.layers import Reshape, mlp
+
+    return nn.Sequential(
+        *mlp([spec.latent_dim, 256, 512, 1024], activation=nn.LeakyReLU, dropout=0.2),
+        nn.Linear(1024, spec.sample_size),
+        nn.Tanh(),
+        Reshape(spec.sample_shape),
+    )
+
+
+def mlp_discriminator(spec):
+    """MLP discriminator: sample -> 1024 -> 512 -> 256 -> 1 logit, LeakyReLU + Dropout(0.2) (docs 000/001)."""
+    from torch import nn
+
+    from ganframe.layers import mlp
+
+    return nn.Sequential(
+        nn.Flatten(),
+        *mlp([spec.sample_size, 1024, 512, 256], activation=nn.LeakyReLU, dropout=0.2),
+        nn.Linear(256, 1),
+    )
+
+
+def mlp_small_generator(spec):
+    """Small MLP generator: latent(64) -> 256 -> 256 -> sample, ReLU, Tanh; batch 100 (doc 002)."""
+    from torch import nn
+
+    from ganframe.layers import Reshape, mlp
+
+    return nn.Sequential(
+        *mlp([spec.latent_dim, 256, 256], activation=nn.ReLU),
+        nn.Linear(256, spec.sample_size),
+        nn.Tanh(),
+        Reshape(spec.sample_shape),
+    )
+
+
+def mlp_small_discriminator(spec):
+    """Small MLP discriminator: sample -> 256 -> 256 -> 1 logit, LeakyReLU(0.2) (doc 002)."""
+    from torch import nn
+
+    from ganframe.layers import mlp
+
+    return nn.Sequential(
+        nn.Flatten(),
+        *mlp([spec.sample_size, 256, 256], activation=lambda: nn.LeakyReLU(0.2)),
+        nn.Linear(256, 1),
+    )

@@ -1,0 +1,70 @@
+"""Shared fixtures: plugin sets, data roots and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.idx import make_mnist_root
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_root() -> Path | None:
+    """The real MNIST copy: $GANFRAME_DATA, else ../shared/data beside the checkout."""
+    for candidate in (os.environ.get("GANFRAME_DATA"), REPO.parent / "shared" / "data"):
+        if candidate and (Path(candidate) / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
+            return Path(candidate).resolve()
+    return None
+
+
+@pytest.fixture(scope="session")
+def mnist_root() -> Path:
+    root = shared_data_root()
+    if root is None:
+        pytest.skip("real MNIST not found: set GANFRAME_DATA to a folder holding MNIST/raw")
+    return root
+
+
+@pytest.fixture
+def tiny_root(tmp_path) -> Path:
+    """A data root with tiny synthetic MNIST and Fashion-MNIST IDX files."""
+    make_mnist_root(tmp_path / "data")
+    return make_mnist_root(tmp_path / "data", folder="FashionMNIST")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path):
+    """Each test: no inherited plugin env vars, a private cache dir, fresh plugin cache."""
+    from ganframe.plugins import reset_plugins
+
+    for name in ("GANFRAME_LOAD_PLUGINS", "GANFRAME_STRICT_PLUGINS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    reset_plugins()
+    yield
+    reset_plugins()
+
+
+@pytest.fixture
+def plugin_set():
+    from ganframe.plugins import load_plugins
+
+    return load_plugins()
+
+
+@pytest.fixture
+def cli():
+    """Invoke the CLI in-process: ``cli("run", "--dataset", "ring")`` -> click Result."""
+    from typer.testing import CliRunner
+
+    from ganframe.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, **kwargs):
+        return runner.invoke(app, [str(a) for a in args], **kwargs)
+
+    return invoke

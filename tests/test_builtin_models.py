@@ -1,0 +1,102 @@
+"""Every built-in model builds for any sample shape, returns the right shapes,
+and has the documents' architecture (GUIDE section 1)."""
+
+import pytest
+import torch
+from torch import nn
+
+from ganframe.layers import Dropout
+from tests.helpers import build_model, linear_shapes
+
+MODELS = ["mlp", "cgan", "mlp-small", "batchnorm"]
+SHAPES = [(1, 28, 28), (2,), (3, 8, 8)]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("model", MODELS)
+def test_networks_return_the_data_sets_shape(plugin_set, model, shape):
+    generator, discriminator, spec, components = build_model(plugin_set.registry, model, shape)
+    z = torch.randn(5, spec.latent_dim)
+    y = torch.randint(0, 10, (5,))
+    fake = generator(z, y) if components.generator.conditional else generator(z)
+    assert fake.shape == (5, *shape)
+    assert fake.min() >= -1.0 and fake.max() <= 1.0  # tanh output
+    logits = discriminator(fake, y) if components.discriminator.conditional else discriminator(fake)
+    assert logits.shape == (5, 1)
+    assert not any(isinstance(m, nn.Sigmoid) for m in discriminator.modules())  # D returns logits
+
+
+def test_mlp_matches_documents_000_001(plugin_set):
+    generator, discriminator, _, _ = build_model(plugin_set.registry, "mlp")
+    assert linear_shapes(generator) == [(100, 256), (256, 512), (512, 1024), (1024, 784)]
+    assert linear_shapes(discriminator) == [(784, 1024), (1024, 512), (512, 256), (256, 1)]
+    for net in (generator, discriminator):
+        drops = [m for m in net.modules() if isinstance(m, nn.Dropout)]
+        assert len(drops) == 3 and all(d.p == 0.2 for d in drops)
+        relus = [m for m in net.modules() if isinstance(m, nn.LeakyReLU)]
+        assert len(relus) == 3 and all(r.negative_slope == 0.01 for r in relus)
+    assert isinstance(list(generator.modules())[-2], nn.Tanh)
+
+
+def test_cgan_concatenates_a_16d_label_embedding(plugin_set):
+    generator, discriminator, _, components = build_model(plugin_set.registry, "cgan")
+    assert components.generator.conditional and components.discriminator.conditional
+    assert generator.embeddings.num_embeddings == 10 and generator.embeddings.embedding_dim == 16
+    assert linear_shapes(generator) == [(116, 256), (256, 512), (512, 1024), (1024, 784)]
+    assert linear_shapes(discriminator) == [(800, 1024), (1024, 512), (512, 256), (256, 1)]
+    z = torch.randn(4, 100)
+    generator.eval()
+    a = generator(z, torch.full((4,), 3))
+    b = generator(z, torch.full((4,), 7))
+    assert not torch.allclose(a, b), "the label must change the output"
+
+
+def test_mlp_small_matches_document_002(plugin_set):
+    generator, discriminator, spec, components = build_model(plugin_set.registry, "mlp-small")
+    assert spec.latent_dim == 64 and components.generator.defaults["batch_size"] == 100
+    assert linear_shapes(generator) == [(64, 256), (256, 256), (256, 784)]
+    assert linear_shapes(discriminator) == [(784, 256), (256, 256), (256, 1)]
+    assert any(isinstance(m, nn.ReLU) for m in generator.modules())
+    assert all(m.negative_slope == 0.2 for m in discriminator.modules() if isinstance(m, nn.LeakyReLU))
+    assert not any(isinstance(m, nn.Dropout) for m in list(generator.modules()) + list(discriminator.modules()))
+
+
+def test_batchnorm_matches_document_003(plugin_set):
+    generator, discriminator, _, _ = build_model(plugin_set.registry, "batchnorm")
+    linears = [m for m in generator.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(100, 256), (256, 512), (512, 1024), (1024, 784)]
+    assert all(m.bias is None for m in linears)
+    assert [m.num_features for m in generator.modules() if isinstance(m, nn.BatchNorm1d)] == [256, 512, 1024, 784]
+    assert linear_shapes(discriminator) == [(784, 1024), (1024, 512), (512, 256), (256, 1)]
+    assert not any(isinstance(m, nn.Dropout) for m in discriminator.modules())
+
+
+def test_model_option_reaches_the_factory_and_unknown_options_are_rejected(plugin_set):
+    from ganframe.assemble import Components, build_networks
+    from ganframe.errors import UsageError
+    from ganframe.specs import ModelSpec, Options
+
+    reg = plugin_set.registry
+    components = Components(reg.get("generator", "cgan"), reg.get("discriminator", "cgan"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))
+    generator, _ = build_networks(components, ModelSpec((1, 28, 28), 10, 100, True, Options({"embedding_dim": "8"})))
+    assert generator.embeddings.embedding_dim == 8
+    with pytest.raises(UsageError, match="embedding_dim"):  # the suggestion names the real option
+        build_networks(components, ModelSpec((1, 28, 28), 10, 100, True, Options({"embeding_dim": "8"}, owner="model 'cgan'")))
+
+
+def test_fast_dropout_keeps_the_distribution():
+    torch.manual_seed(0)
+    layer = Dropout(0.2)
+    x = torch.ones(200_000)
+    y = layer(x)
+    zero_share = (y == 0).float().mean().item()
+    assert abs(zero_share - 0.2) < 0.01
+    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 1 / 0.8))
+    assert abs(y.mean().item() - 1.0) < 0.01  # expectation preserved
+    layer.eval()
+    assert torch.equal(layer(x), x)
+    x = torch.randn(64, 32, requires_grad=True)
+    layer.train()
+    out = layer(x)
+    out.sum().backward()
+    assert torch.equal((x.grad != 0), (out != 0))  # gradient flows exactly where units were kept
