@@ -174,6 +174,7 @@ def build_setup(config: RunConfig, registry: Registry) -> Setup:
     components = resolve_components(config, registry)
     config = resolve(config, components.generator.defaults, str(resolve_data_root(config.data_root)))
     device = resolve_device(config.device)
+    torch.manual_seed(config.seed)  # initial weights are part of what --seed repeats
     loss, config.loss_options = build_loss(components.loss, config)
     dataset, config.dataset_options = load_dataset(components.dataset, config)
     num_classes = check_labels(components, dataset, config.dataset)

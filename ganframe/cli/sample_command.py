@@ -16,7 +16,7 @@ OUTPUT_SUFFIXES = (".png", ".pt")
 @user_errors
 def sample(
     checkpoint: Path = typer.Argument(..., help="A checkpoint file, or a run directory (its newest checkpoint)."),
-    n: int = typer.Option(100, "--n", "-n", min=1, help="Number of samples."),
+    n: int = typer.Option(100, "--n", "-n", help="Number of samples."),
     digit: Optional[int] = typer.Option(None, "--digit", help="Class to draw (conditional models only)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file: .png (a grid, 10 per row) or .pt (a tensor dict)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the noise (default: random)."),
@@ -24,6 +24,8 @@ def sample(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
 ) -> None:
     """Draw N samples from a trained generator; writes a PNG grid or a .pt dict {images, labels}."""
+    if n <= 0:
+        raise UsageError(f"--n must be a positive whole number; got {n}.")
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise UsageError(f"--out {out} must end in .png (a grid) or .pt (tensors); got '{out.suffix or 'no suffix'}'.")
     if mode is not None and mode not in ("eval", "train"):
