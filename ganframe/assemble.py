@@ -174,6 +174,8 @@ def build_setup(config: RunConfig, registry: Registry) -> Setup:
     components = resolve_components(config, registry)
     config = resolve(config, components.generator.defaults, str(resolve_data_root(config.data_root)))
     device = resolve_device(config.device)
+    if config.cuda_graph and device.type != "cuda":
+        raise UsageError(f"--cuda-graph needs a CUDA device, but this run uses {device}; leave it out or use --device cuda.")
     torch.manual_seed(config.seed)  # initial weights are part of what --seed repeats
     loss, config.loss_options = build_loss(components.loss, config)
     dataset, config.dataset_options = load_dataset(components.dataset, config)

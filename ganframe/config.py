@@ -59,6 +59,9 @@ class RunConfig:
     sample_mode: str = "eval"
     data_path: str = "auto"
     precision: str = "fp32"
+    fast_path: bool = True
+    compile: bool = False
+    cuda_graph: bool = False
     keep_checkpoints: int = 0
     loggers: list[str] = field(default_factory=list)
     loss_options: dict[str, Any] = field(default_factory=dict)

@@ -146,6 +146,9 @@ class LoaderBatches:
             drop_last=True,
             num_workers=self.num_workers,
             pin_memory=self.device.type == "cuda",
+            # its own generator: without one, DataLoader draws a seed from the global RNG and
+            # shifts the noise stream of training
+            generator=torch.Generator().manual_seed(self.seed + epoch),
         )
         for x, y in loader:
             x = x.to(self.device, non_blocking=True)

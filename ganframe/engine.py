@@ -16,20 +16,33 @@ from typing import Any
 import pluggy
 import torch
 
+from ganframe.accelerate import CUDAGraphStep, compile_networks
 from ganframe.assemble import Setup
 from ganframe.data import make_batches
 from ganframe.errors import UsageError
 from ganframe.sampling import grid_inputs
 from ganframe.state import RunState
-from ganframe.step import METRIC_NAMES, TrainStep
+from ganframe.step import METRIC_NAMES, StepLevers, TrainStep
 
 
-def make_optimizer(params, config, device: torch.device) -> torch.optim.Optimizer:
-    """Adam (fused kernels where this torch has them) or SGD, from the run's settings."""
+def make_optimizer(params, config, device: torch.device, *, capturable: bool = False) -> torch.optim.Optimizer:
+    """Adam or SGD from the run's settings.
+
+    On the fast path Adam uses PyTorch's fused kernel (one kernel for all
+    parameters; falls back to the multi-tensor ``foreach`` form where fused is
+    unavailable); the plain path uses PyTorch's default implementation, as the
+    documents do. ``capturable`` keeps Adam's step counter on the device so the
+    update can be captured in a CUDA graph.
+    """
     params = list(params)
+    fast = getattr(config, "fast_path", True)
     if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, foreach=True)
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, foreach=fast or None)
     kwargs: dict[str, Any] = {"lr": config.lr, "betas": (config.beta1, config.beta2)}
+    if capturable:
+        kwargs["capturable"] = True
+    if not fast:
+        return torch.optim.Adam(params, **kwargs)
     try:
         return torch.optim.Adam(params, fused=True, **kwargs)
     except (RuntimeError, ValueError, TypeError):  # older torch, or a device without fused Adam
@@ -45,12 +58,15 @@ class Trainer:
         self.hook = manager.hook
         self.device = setup.device
         torch.manual_seed(config.seed)
-        g_optimizer = make_optimizer(setup.generator.parameters(), config, self.device)
-        d_optimizer = make_optimizer(setup.discriminator.parameters(), config, self.device)
+        g_optimizer = make_optimizer(setup.generator.parameters(), config, self.device, capturable=config.cuda_graph)
+        d_optimizer = make_optimizer(setup.discriminator.parameters(), config, self.device, capturable=config.cuda_graph)
         components = setup.components
-        self.step_fn = TrainStep(
-            setup.generator,
-            setup.discriminator,
+        generator, discriminator = setup.generator, setup.discriminator
+        if config.compile:
+            generator, discriminator = compile_networks(generator, discriminator)
+        step = TrainStep(
+            generator,
+            discriminator,
             setup.loss,
             g_optimizer,
             d_optimizer,
@@ -59,8 +75,12 @@ class Trainer:
             g_conditional=components.generator.conditional,
             d_conditional=components.discriminator.conditional,
             autocast_dtype=torch.bfloat16 if config.precision == "bf16" else None,
+            levers=StepLevers() if config.fast_path else StepLevers.plain(),
+            autocast_cache=not config.cuda_graph,
         )
-        self.batches = make_batches(setup.dataset, config.batch_size, self.device, config.seed, path=config.data_path)
+        self.step_fn = CUDAGraphStep(step) if config.cuda_graph else step
+        data_path = config.data_path if config.fast_path else "loader"
+        self.batches = make_batches(setup.dataset, config.batch_size, self.device, config.seed, path=data_path)
         if len(self.batches) == 0:
             raise UsageError(
                 f"--batch-size {config.batch_size} is larger than data set '{config.dataset}' "
@@ -90,6 +110,11 @@ class Trainer:
         self.state._emit = self._emit
         self._window = torch.zeros(len(METRIC_NAMES), device=self.device)
         self._window_steps = 0
+
+    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> None:
+        """One step, its metrics summed into the device-side window (no host sync)."""
+        self._window += self.step_fn(real, labels)
+        self._window_steps += 1
 
     # -- metrics ---------------------------------------------------------------
     def _emit(self, metrics: dict[str, float]) -> None:
@@ -131,8 +156,7 @@ class Trainer:
         while state.epoch < config.epochs:
             started = time.perf_counter()
             for real, labels in self.batches.epoch(state.epoch, start=state.batch_in_epoch):
-                self._window += self.step_fn(real, labels)
-                self._window_steps += 1
+                self.train_step(real, labels)
                 state.step += 1
                 state.batch_in_epoch += 1
                 self.hook.on_step_end(state=state)

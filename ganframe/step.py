@@ -11,14 +11,51 @@
 
 A step returns ``[d_loss, g_loss, D(x), D(G(z))]`` as one device tensor and
 never reads it back to the host: the engine reads metrics every N steps.
+
+:class:`StepLevers` lists the ways this step is faster than the documents'
+loop while computing the same thing; ``StepLevers.plain()`` turns them all
+off, which is how the benchmarks measure each one and how the tests check the
+fast path trains the same model as the plain one.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from ganframe.losses import LossInputs
+
+
+@dataclass(frozen=True)
+class StepLevers:
+    """Exact speed-ups of the step (each measured in the README's performance table).
+
+    - ``no_grad_fakes``: generate D-phase fakes under ``no_grad`` instead of
+      building G's graph and ``.detach()``-ing it.
+    - ``freeze_discriminator``: in the G phase compute gradients for D's input
+      only, not for its weights (which the documents compute and discard).
+    - ``joint_discriminator``: one D forward over ``cat([real, fake])`` instead of
+      two (one larger matrix product per layer). Used only when D has no
+      batch-coupled layer (BatchNorm); exact but for dropout masks being drawn
+      in a different order.
+    """
+
+    no_grad_fakes: bool = True
+    freeze_discriminator: bool = True
+    joint_discriminator: bool = True
+
+    @classmethod
+    def plain(cls) -> "StepLevers":
+        return cls(no_grad_fakes=False, freeze_discriminator=False, joint_discriminator=False)
+
+
+def batch_coupled(module: nn.Module) -> bool:
+    """True when a module mixes samples of a batch (BatchNorm), so real and fake must not share a forward."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules()) or bool(
+        getattr(module, "batch_coupled", False)
+    )
 
 #: order of the values in the tensor a step returns
 METRIC_NAMES = ("d_loss", "g_loss", "D(x)", "D(G(z))")
@@ -40,6 +77,8 @@ class TrainStep:
         g_conditional: bool = False,
         d_conditional: bool = False,
         autocast_dtype: torch.dtype | None = None,
+        levers: StepLevers = StepLevers(),
+        autocast_cache: bool = True,
     ):
         self.generator = generator
         self.discriminator = discriminator
@@ -51,6 +90,9 @@ class TrainStep:
         self.g_conditional = g_conditional
         self.d_conditional = d_conditional
         self.autocast_dtype = autocast_dtype
+        self.levers = levers
+        self.autocast_cache = autocast_cache
+        self.joint = levers.joint_discriminator and not batch_coupled(discriminator)
 
     # -- calling the networks with conditioning handled ------------------------
     def generate(self, noise: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -69,17 +111,24 @@ class TrainStep:
         return noise, labels
 
     def _autocast(self, device: torch.device):
-        return torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None)
+        return torch.autocast(
+            device.type,
+            dtype=self.autocast_dtype,
+            enabled=self.autocast_dtype is not None,
+            cache_enabled=self.autocast_cache,  # must be off under CUDA graph capture
+        )
 
     # -- the two phases --------------------------------------------------------
     def discriminator_phase(self, real: torch.Tensor, real_labels: torch.Tensor | None):
         """Update D on a real batch and a detached fake batch; returns (d_loss, real_logits, fake_logits)."""
         noise, fake_labels = self.sample_inputs(real.shape[0], real.device)
         with self._autocast(real.device):
-            with torch.no_grad():
-                fake = self.generate(noise, fake_labels)
-            real_logits = self.discriminate(real, real_labels)
-            fake_logits = self.discriminate(fake, fake_labels)
+            if self.levers.no_grad_fakes:
+                with torch.no_grad():
+                    fake = self.generate(noise, fake_labels)
+            else:
+                fake = self.generate(noise, fake_labels).detach()
+            real_logits, fake_logits = self._discriminate_pair(real, real_labels, fake, fake_labels)
             inputs = LossInputs(
                 "discriminator", real_logits, fake_logits, real, fake, real_labels, fake_labels, self.discriminate
             )
@@ -89,10 +138,20 @@ class TrainStep:
         self.d_optimizer.step()
         return d_loss, real_logits, fake_logits
 
+    def _discriminate_pair(self, real, real_labels, fake, fake_labels):
+        if not self.joint:
+            return self.discriminate(real, real_labels), self.discriminate(fake, fake_labels)
+        both = torch.cat([real, fake.to(real.dtype)])
+        labels = torch.cat([real_labels, fake_labels]) if self.d_conditional else None
+        logits = self.discriminate(both, labels)
+        return logits[: real.shape[0]], logits[real.shape[0] :]
+
     def generator_phase(self, real: torch.Tensor, real_labels: torch.Tensor | None) -> torch.Tensor:
-        """Update G through a frozen D; returns g_loss."""
+        """Update G through D (frozen with the ``freeze_discriminator`` lever); returns g_loss."""
         noise, fake_labels = self.sample_inputs(real.shape[0], real.device)
-        self.discriminator.requires_grad_(False)
+        freeze = self.levers.freeze_discriminator
+        if freeze:
+            self.discriminator.requires_grad_(False)
         try:
             with self._autocast(real.device):
                 fake = self.generate(noise, fake_labels)
@@ -105,7 +164,8 @@ class TrainStep:
             g_loss.backward()
             self.g_optimizer.step()
         finally:
-            self.discriminator.requires_grad_(True)
+            if freeze:
+                self.discriminator.requires_grad_(True)
         return g_loss
 
     def __call__(self, real: torch.Tensor, real_labels: torch.Tensor | None) -> torch.Tensor:

@@ -9,7 +9,7 @@ from ganframe.assemble import Components, build_loss, build_networks
 from ganframe.config import RunConfig, resolve
 from ganframe.engine import make_optimizer
 from ganframe.specs import ModelSpec, Options
-from ganframe.step import TrainStep
+from ganframe.step import StepLevers, TrainStep
 
 
 def build_model(registry, model: str, sample_shape=(1, 28, 28), num_classes: int = 10, latent_dim: int | None = None):
@@ -23,7 +23,8 @@ def build_model(registry, model: str, sample_shape=(1, 28, 28), num_classes: int
     return generator, discriminator, spec, components
 
 
-def build_step(registry, model: str = "mlp", loss: str = "bce", sample_shape=(1, 28, 28), num_classes: int = 10, **config_kwargs):
+def build_step(registry, model: str = "mlp", loss: str = "bce", sample_shape=(1, 28, 28), num_classes: int = 10,
+               levers: StepLevers = StepLevers(), **config_kwargs):
     """A TrainStep over freshly built networks, plus its parts."""
     generator, discriminator, spec, components = build_model(registry, model, sample_shape, num_classes)
     config = resolve(RunConfig(model=model, loss=loss, seed=0, **config_kwargs), components.generator.defaults)
@@ -38,6 +39,7 @@ def build_step(registry, model: str = "mlp", loss: str = "bce", sample_shape=(1,
         num_classes=num_classes,
         g_conditional=components.generator.conditional,
         d_conditional=components.discriminator.conditional,
+        levers=levers,
     )
     return step
 

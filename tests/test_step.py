@@ -1,7 +1,9 @@
 """The two-phase step: what each phase may touch, and where labels go."""
 
+import pytest
 import torch
 
+from ganframe.step import StepLevers
 from tests.helpers import build_step, changed, snapshot
 
 
@@ -62,19 +64,23 @@ class Recorder:
         module.forward = forward
 
 
-def test_labels_reach_both_conditional_networks(plugin_set):
+@pytest.mark.parametrize("levers", [StepLevers(), StepLevers.plain()], ids=["fast", "plain"])
+def test_labels_reach_both_conditional_networks(plugin_set, levers):
     torch.manual_seed(0)
-    step = build_step(plugin_set.registry, "cgan")
+    step = build_step(plugin_set.registry, "cgan", levers=levers)
     g_rec, d_rec = Recorder(step.generator), Recorder(step.discriminator)
     real_labels = torch.arange(16) % 10
     step.discriminator_phase(real_batch(), real_labels)
-    # G once for the fakes; D on real (with the real labels) then on fakes (with G's labels)
-    assert len(g_rec.calls) == 1 and len(d_rec.calls) == 2
-    assert torch.equal(d_rec.calls[0], real_labels)
-    assert torch.equal(d_rec.calls[1], g_rec.calls[0])
+    # G once for the fakes; D sees the real batch with the real labels and the fakes with G's labels
+    assert len(g_rec.calls) == 1
+    d_labels = torch.cat(d_rec.calls)  # one joint call on the fast path, two calls on the plain path
+    assert len(d_rec.calls) == (1 if levers.joint_discriminator else 2)
+    assert torch.equal(d_labels[:16], real_labels)
+    assert torch.equal(d_labels[16:], g_rec.calls[0])
+    d_calls = len(d_rec.calls)
     step.generator_phase(real_batch(), real_labels)
-    assert len(g_rec.calls) == 2 and len(d_rec.calls) == 3
-    assert torch.equal(d_rec.calls[2], g_rec.calls[1])
+    assert len(g_rec.calls) == 2 and len(d_rec.calls) == d_calls + 1
+    assert torch.equal(d_rec.calls[-1], g_rec.calls[1])
     assert not torch.equal(g_rec.calls[0], g_rec.calls[1]), "fresh labels for each phase"
 
 

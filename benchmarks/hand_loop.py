@@ -1,0 +1,198 @@
+"""The documents' training loop, written by hand, without ganframe.
+
+This is the baseline every ganframe benchmark is divided by: the code a
+reader of the reference documents would write (documents 000 and 001 for the
+loop; each model's classes as its document gives them). It uses PyTorch's
+defaults everywhere: ``nn.Dropout``, ``torch.optim.Adam(lr=2e-4)``, a
+``DataLoader`` over torchvision's MNIST with ``ToTensor`` + ``Normalize``,
+``.detach()`` for the D-phase fakes, and ``.item()`` on the losses every step.
+Discriminators return logits and the loss is ``BCEWithLogitsLoss`` (the
+stable form of the documents' Sigmoid + BCELoss).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+# -- document 000: MLP GAN -----------------------------------------------------------------
+class MNISTGenerator(nn.Module):
+    def __init__(self, latent_dim=100):
+        super().__init__()
+        self.generator = nn.Sequential(
+            nn.Linear(latent_dim, 256), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(256, 512), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(512, 1024), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(1024, 784), nn.Tanh(),
+        )
+
+    def forward(self, noise):
+        return self.generator(noise).reshape(noise.shape[0], 1, 28, 28)
+
+
+class MNISTDiscriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.discriminator = nn.Sequential(
+            nn.Linear(784, 1024), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(1024, 512), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(512, 256), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(256, 1),
+        )
+
+    def forward(self, x):
+        return self.discriminator(x.reshape(x.shape[0], -1))
+
+
+# -- document 001: conditional GAN -----------------------------------------------------------
+class CGenerator(nn.Module):
+    def __init__(self, latent_dim=100, num_classes=10, embedding_dim=16):
+        super().__init__()
+        self.embeddings = nn.Embedding(num_classes, embedding_dim)
+        self.generator = MNISTGenerator(latent_dim + embedding_dim).generator
+
+    def forward(self, noise, labels):
+        noise = torch.cat([noise, self.embeddings(labels)], dim=-1)
+        return self.generator(noise).reshape(noise.shape[0], 1, 28, 28)
+
+
+class CDiscriminator(nn.Module):
+    def __init__(self, num_classes=10, embedding_dim=16):
+        super().__init__()
+        self.embeddings = nn.Embedding(num_classes, embedding_dim)
+        self.discriminator = nn.Sequential(
+            nn.Linear(784 + embedding_dim, 1024), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(1024, 512), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(512, 256), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(256, 1),
+        )
+
+    def forward(self, x, labels):
+        x = torch.cat([x.reshape(x.shape[0], -1), self.embeddings(labels)], dim=1)
+        return self.discriminator(x)
+
+
+# -- document 002: small MLP GAN -------------------------------------------------------------
+def small_generator(latent_size=64, hidden_size=256, image_size=784):
+    return nn.Sequential(
+        nn.Linear(latent_size, hidden_size), nn.ReLU(),
+        nn.Linear(hidden_size, hidden_size), nn.ReLU(),
+        nn.Linear(hidden_size, image_size), nn.Tanh(),
+    )
+
+
+def small_discriminator(hidden_size=256, image_size=784):
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(image_size, hidden_size), nn.LeakyReLU(0.2),
+        nn.Linear(hidden_size, hidden_size), nn.LeakyReLU(0.2),
+        nn.Linear(hidden_size, 1),
+    )
+
+
+# -- document 003: BatchNorm generator -------------------------------------------------------
+def linear_block(in_features, out_features, batch_norm=True):
+    if batch_norm:
+        return nn.Sequential(nn.Linear(in_features, out_features, bias=False), nn.BatchNorm1d(out_features))
+    return nn.Sequential(nn.Linear(in_features, out_features))
+
+
+class BNGenerator(nn.Module):
+    def __init__(self, input_features=100, image_size=28):
+        super().__init__()
+        self.hcl1 = linear_block(input_features, 256)
+        self.hcl2 = linear_block(256, 512)
+        self.hcl3 = linear_block(512, 1024)
+        self.output = linear_block(1024, image_size * image_size)
+        self.leaky_relu = nn.LeakyReLU(0.2)
+
+    def forward(self, x):
+        x = self.leaky_relu(self.hcl1(x))
+        x = self.leaky_relu(self.hcl2(x))
+        x = self.leaky_relu(self.hcl3(x))
+        return torch.tanh(self.output(x))
+
+
+class BNDiscriminator(nn.Module):
+    def __init__(self, image_size=28):
+        super().__init__()
+        self.hcl1 = nn.Linear(image_size * image_size, 1024)
+        self.hcl2 = nn.Linear(1024, 512)
+        self.hcl3 = nn.Linear(512, 256)
+        self.out = nn.Linear(256, 1)
+        self.leaky_relu = nn.LeakyReLU(negative_slope=0.2)
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], -1)
+        x = self.leaky_relu(self.hcl1(x))
+        x = self.leaky_relu(self.hcl2(x))
+        x = self.leaky_relu(self.hcl3(x))
+        return self.out(x)
+
+
+#: model name -> (generator, discriminator, latent size, conditional), as in the documents
+MODELS = {
+    "mlp": (lambda: MNISTGenerator(100), MNISTDiscriminator, 100, False),
+    "cgan": (lambda: CGenerator(100), CDiscriminator, 100, True),
+    "mlp-small": (lambda: small_generator(64), small_discriminator, 64, False),
+    "batchnorm": (lambda: BNGenerator(100), BNDiscriminator, 100, False),
+}
+
+
+class HandLoop:
+    """One model trained the documents' way: ``step(images, labels)`` is one D step and one G step."""
+
+    def __init__(self, model: str, batch_size: int, device: torch.device, real_target: float = 1.0):
+        make_g, make_d, self.latent_dim, self.conditional = MODELS[model]
+        self.generator = make_g().to(device)
+        self.discriminator = make_d().to(device)
+        self.gen_optimizer = torch.optim.Adam(self.generator.parameters(), lr=0.0002)
+        self.disc_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=0.0002)
+        self.loss_func = nn.BCEWithLogitsLoss()
+        self.batch_size = batch_size
+        self.device = device
+        self.true_labels = torch.full((batch_size, 1), real_target, device=device)
+        self.ones = torch.ones(batch_size, 1, device=device)
+        self.generated_labels = torch.zeros(batch_size, 1, device=device)
+
+    def _g(self, noise, digits):
+        return self.generator(noise, digits) if self.conditional else self.generator(noise)
+
+    def _d(self, images, digits):
+        return self.discriminator(images, digits) if self.conditional else self.discriminator(images)
+
+    def step(self, images: torch.Tensor, true_digits: torch.Tensor | None) -> tuple[float, float]:
+        batch_size, latent_dim, device = self.batch_size, self.latent_dim, self.device
+        # discriminator
+        noise = torch.randn(batch_size, latent_dim, device=device)
+        rand_digits = torch.randint(0, 10, size=(batch_size,), device=device) if self.conditional else None
+        generated_images = self._g(noise, rand_digits).detach()
+        real_discriminator_pred = self._d(images, true_digits)
+        gen_discriminator_pred = self._d(generated_images, rand_digits)
+        real_loss = self.loss_func(real_discriminator_pred, self.true_labels)
+        fake_loss = self.loss_func(gen_discriminator_pred, self.generated_labels)
+        disc_loss = (real_loss + fake_loss) / 2
+        self.disc_optimizer.zero_grad()
+        disc_loss.backward()
+        self.disc_optimizer.step()
+        # generator
+        noise = torch.randn(batch_size, latent_dim, device=device)
+        rand_digits = torch.randint(0, 10, size=(batch_size,), device=device) if self.conditional else None
+        generated_images = self._g(noise, rand_digits)
+        gen_discriminator_pred = self._d(generated_images, rand_digits)
+        generator_loss = self.loss_func(gen_discriminator_pred, self.ones)
+        self.gen_optimizer.zero_grad()
+        generator_loss.backward()
+        self.gen_optimizer.step()
+        return disc_loss.item(), generator_loss.item()
+
+
+def mnist_loader(root, batch_size: int, num_workers: int = 0):
+    """Document 002's data path: torchvision MNIST, ToTensor + Normalize, DataLoader(shuffle=True)."""
+    from torch.utils.data import DataLoader
+    from torchvision.datasets import MNIST
+    from torchvision.transforms import Compose, Normalize, ToTensor
+
+    mnist = MNIST(root=str(root), train=True, download=False, transform=Compose([ToTensor(), Normalize(mean=(0.5,), std=(0.5,))]))
+    return DataLoader(mnist, batch_size, shuffle=True, drop_last=True, num_workers=num_workers)

@@ -1,0 +1,63 @@
+"""What each fast-path lever buys: mlp/bce at batch 64, each lever alone on top of the plain path.
+
+The plain path is ganframe's step with every lever off (default Adam, fakes
+generated with autograd then detached, D weight gradients computed in the G
+phase, two D forwards, PyTorch's native dropout); the hand loop is the
+baseline all of them are divided by.
+"""
+
+import pytest
+import torch
+from torch import nn
+
+from benchmarks.builders import make_trainer, steps_and_rounds
+from benchmarks.conftest import record, time_steps
+from benchmarks.hand_loop import HandLoop
+from ganframe import layers
+from ganframe.engine import make_optimizer
+from ganframe.step import StepLevers, TrainStep
+
+BATCH = 64
+VARIANTS = {
+    "plain": {},
+    "+fused-adam": {"fused": True},
+    "+no-grad-fakes": {"levers": {"no_grad_fakes": True}},
+    "+frozen-D": {"levers": {"freeze_discriminator": True}},
+    "+joint-D": {"levers": {"joint_discriminator": True}},
+    "+fast-dropout": {"dropout": True},
+    "all (default)": {"fused": True, "dropout": True, "levers": {"no_grad_fakes": True, "freeze_discriminator": True, "joint_discriminator": True}},
+    "all + bf16": {"fused": True, "dropout": True, "bf16": True, "levers": {"no_grad_fakes": True, "freeze_discriminator": True, "joint_discriminator": True}},
+}
+
+
+def test_lever_hand_loop(benchmark, device, data_root):
+    benchmark.group = "levers mlp/bce batch 64"
+    trainer = make_trainer("mlp", "bce", BATCH, device, data_root)
+    real, _ = next(trainer.batches.epoch(0))
+    loop = HandLoop("mlp", BATCH, device)
+    steps, rounds = steps_and_rounds(device, BATCH)
+    ms = time_steps(benchmark, lambda: loop.step(real, None), device=device, steps=steps, rounds=rounds)
+    record(benchmark, ("levers",), impl="hand", ms_per_step=ms, batch_size=BATCH, device=device)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_lever(benchmark, device, data_root, monkeypatch, variant):
+    benchmark.group = "levers mlp/bce batch 64"
+    spec = VARIANTS[variant]
+    if not spec.get("dropout"):
+        monkeypatch.setattr(layers.Dropout, "forward", nn.Dropout.forward)
+    trainer = make_trainer("mlp", "bce", BATCH, device, data_root, fast_path=bool(spec.get("fused")))
+    setup = trainer.setup
+    step = TrainStep(
+        setup.generator, setup.discriminator, setup.loss,
+        make_optimizer(setup.generator.parameters(), setup.config, device),
+        make_optimizer(setup.discriminator.parameters(), setup.config, device),
+        latent_dim=setup.model_spec.latent_dim,
+        autocast_dtype=torch.bfloat16 if spec.get("bf16") else None,
+        levers=StepLevers(**{**vars(StepLevers.plain()), **spec.get("levers", {})}),
+    )
+    real = next(trainer.batches.epoch(0))[0]
+    steps, rounds = steps_and_rounds(device, BATCH)
+    ms = time_steps(benchmark, lambda: step(real, None), device=device, steps=steps, rounds=rounds)
+    record(benchmark, ("levers",), impl=variant, ms_per_step=ms, batch_size=BATCH, device=device,
+           precision="bf16" if spec.get("bf16") else "fp32")
