@@ -13,12 +13,12 @@ from typing import TextIO
 from ganframe.hookspecs import hookimpl
 
 
-def format_metrics(metrics: dict[str, float]) -> str:
+def format_metrics(metrics: dict[str, float], digits: int = 4, sep: str = "  ") -> str:
     parts = []
     for key in ("d_loss", "g_loss", "D(x)", "D(G(z))"):
         if key in metrics:
-            parts.append(f"{key} {metrics[key]:.4f}" if "loss" in key else f"{key} {metrics[key]:.3f}")
-    return "  ".join(parts)
+            parts.append(f"{key} {metrics[key]:.{digits if 'loss' in key else digits - 1}f}")
+    return sep.join(parts)
 
 
 class ProgressReporter:
@@ -51,7 +51,7 @@ class ProgressReporter:
             console.print(header, highlight=False)
             self._progress = Progress(
                 TextColumn("epoch {task.fields[epoch]}"),
-                BarColumn(),
+                BarColumn(bar_width=20),
                 MofNCompleteColumn(),
                 TimeRemainingColumn(),
                 TextColumn("{task.fields[losses]}"),
@@ -75,7 +75,7 @@ class ProgressReporter:
         if not state.is_main_process:
             return
         if self._progress is not None:
-            self._progress.update(self._task, completed=state.step, losses=format_metrics(metrics))
+            self._progress.update(self._task, completed=state.step, losses=format_metrics(metrics, digits=3, sep=" "))
             extra = {k: v for k, v in metrics.items() if k not in {"step", "epoch", "d_loss", "g_loss", "D(x)", "D(G(z))"}}
             if extra:
                 self._progress.console.print(f"step {state.step}: " + "  ".join(f"{k} {v:.4g}" for k, v in extra.items()))
