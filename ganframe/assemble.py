@@ -63,7 +63,7 @@ class Setup:
 def _network(registry: Registry, kind: str, name: str | None, model: str) -> Component:
     if name is not None:
         return registry.get(kind, name, option=f"--{kind}")
-    found = registry.find(kind, model)
+    found = registry.find(kind, model, option="--model")
     if found is None:
         raise Registry.unknown("model", model, registry.model_names(), option="--model")
     return found

@@ -1,4 +1,10 @@
-"""``ganframe plugins``: every installed component and plugin, as a table or JSON."""
+"""``ganframe plugins``: every installed component and plugin, as a table or JSON.
+
+Third-party plugins are listed with their status: ``loaded``, ``failed``
+(with the error; the command still succeeds, see :mod:`ganframe.plugins`) or
+``disabled`` (left out by ``GANFRAME_LOAD_PLUGINS``). The JSON form also
+carries the loader's warnings under ``problems`` for plugin authors' CI.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ def plugins_document(plugin_set) -> dict:
             for p in plugin_set.plugins
         ],
         "models": plugin_set.registry.model_names(),
+        "problems": list(plugin_set.problems),
     }
 
 
@@ -71,7 +78,7 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
         for column in ("plugin", "distribution", "version", "status", "error"):
             plugin_table.add_column(column, overflow="fold")
         for p in third_party:
-            status = "[red]failed[/red]" if p["status"] == "failed" else p["status"]
+            status = {"failed": "[red]failed[/red]", "disabled": "[dim]disabled[/dim]"}.get(p["status"], p["status"])
             cells = [escape(p["name"]), escape(p["distribution"] or ""), escape(p["version"] or "")]
             plugin_table.add_row(*cells, status, escape(p["error"] or ""))
         console.print(plugin_table)
