@@ -87,6 +87,10 @@ class PluginRecord:
     status: str = "loaded"  # "loaded" | "failed" | "disabled" (left out by GANFRAME_LOAD_PLUGINS)
     error: str | None = None
     hooks: list[str] = field(default_factory=list)
+    #: problems found in a plugin that loaded (misspelled hooks, collisions, ...)
+    warnings: list[str] = field(default_factory=list)
+    #: the subset of ``warnings`` its author should fix (GANFRAME_STRICT_PLUGINS makes them fatal)
+    strict_warnings: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -182,7 +186,7 @@ class _Loader:
             try:
                 self.registry.add(component)
             except ValueError as exc:
-                self._problem(f"{record.label}: {exc}.", strict=True)
+                self._problem(f"{record.label}: {exc}.", strict=True, records=[record])
 
     def load_entry_points(self) -> None:
         allow = _allow_list()
@@ -215,12 +219,14 @@ class _Loader:
         builtin = {r.name for r in self.records if r.builtin}
         for kind in METADATA_BY_KIND:
             for name, qualified in self.registry.collisions(kind).items():
-                with_builtin = any(c.plugin in builtin for c in self.registry.components(kind) if c.name == name)
+                owners = {(c.plugin, c.distribution) for c in self.registry.components(kind) if c.name == name}
+                with_builtin = any(plugin in builtin for plugin, _ in owners)
                 note = " (one of them is ganframe's built-in, which a plugin cannot replace)" if with_builtin else ""
                 self._problem(
                     f"{kind} '{name}' is registered by {len(qualified)} distributions{note}, so the bare name "
                     f"'{name}' is ambiguous; use a qualified name: {quoted_list(qualified)}.",
                     strict=with_builtin,
+                    records=[r for r in self.records if not r.builtin and (r.name, r.distribution) in owners],
                 )
 
     # -- helpers --------------------------------------------------------------
@@ -230,25 +236,31 @@ class _Loader:
         self.problems.append(f"{record.label} failed to load and was skipped: {record.error}")
         self.strict_problems.append(f"{record.label} failed to load: {record.error}")
 
-    def _problem(self, text: str, *, strict: bool) -> None:
+    def _problem(self, text: str, *, strict: bool, records: Iterable[PluginRecord] = ()) -> None:
+        """A warning (fatal in strict mode when ``strict``), also listed on the plugins it is about."""
         self.problems.append(text)
         if strict:
             self.strict_problems.append(text)
+        for record in records:
+            record.warnings.append(text)
+            if strict:
+                record.strict_warnings.append(text)
 
     def _check_hooks(self, obj: Any, record: PluginRecord) -> None:
         """What pluggy accepts silently: misspelled hooks, unmarked hooks, no hooks at all."""
         unknown = plugin_checks.unknown_hooks(self.manager, obj)
         unmarked = plugin_checks.unmarked_hooks(obj)
         for hook in unknown:
-            self._problem(plugin_checks.unknown_hook_message(record.label, hook), strict=True)
+            self._problem(plugin_checks.unknown_hook_message(record.label, hook), strict=True, records=[record])
         for hook in unmarked:
-            self._problem(plugin_checks.unmarked_hook_message(record.label, hook), strict=True)
+            self._problem(plugin_checks.unmarked_hook_message(record.label, hook), strict=True, records=[record])
         if not record.hooks and not unknown and not unmarked:
             self._problem(
                 f"{record.label} implements no ganframe hook, so it adds nothing; mark its hook functions "
                 "with @hookimpl (from ganframe import hookimpl) and name them after the hooks in "
                 "docs/writing-plugins.md.",
                 strict=True,
+                records=[record],
             )
 
     def _register_for(self, kind: str, record: PluginRecord, staged: list[Component]):

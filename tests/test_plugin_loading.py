@@ -117,6 +117,7 @@ def test_a_misspelled_hook_is_reported_with_the_plugin_and_the_likely_hook(site,
     assert "'register_loss'" in problem and "Did you mean 'register_losses'" in problem and "gf-typo" in problem
     assert plugins.registry.find("dataset", "typo-data") is not None, "the correctly named hook still works"
     assert record(plugins, "gf_typo").status == "loaded"
+    assert record(plugins, "gf_typo").warnings == [problem] == record(plugins, "gf_typo").strict_warnings
     monkeypatch.setenv("GANFRAME_STRICT_PLUGINS", "1")
     with pytest.raises(PluginError, match="register_loss"):
         load_plugins()

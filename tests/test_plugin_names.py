@@ -38,6 +38,9 @@ def test_a_third_party_collision_is_a_warning_even_in_strict_mode(site, monkeypa
     plugins = two_distributions_registering(site, "shared")
     [problem] = [p for p in plugins.problems if "shared" in p]
     assert "'gf-alpha:shared', 'gf-beta:shared'" in problem
+    for name in ("gf_alpha", "gf_beta"):
+        rec = next(p for p in plugins.plugins if p.name == name)
+        assert rec.warnings == [problem] and rec.strict_warnings == []
     monkeypatch.setenv("GANFRAME_STRICT_PLUGINS", "1")
     assert load_plugins().registry.find("loss", "gf-beta:shared") is not None
 

@@ -43,12 +43,17 @@ def test_plugins_lists_a_broken_plugin_as_failed_and_warns_once(bad_site):
     assert len(warnings_about(result.stderr, "gf_broken")) == 1
     [typo] = warnings_about(result.stderr, "gf_typo")
     assert "'register_discriminator'" in typo and "Did you mean 'register_discriminators'" in typo
+    [typo_record] = [p for p in document["plugins"] if p["name"] == "gf_typo"]
+    assert typo_record["status"] == "loaded" and typo_record["warnings"] == [typo.removeprefix("ganframe: warning: ")]
+    assert typo_record["warnings"][0] in document["problems"]
     assert "Traceback" not in result.stderr
 
     table = bad_site.ganframe("plugins")
     assert table.returncode == 0
     row = next(line for line in table.stdout.splitlines() if "gf_broken" in line)
     assert "failed" in row and "RuntimeError" in row
+    row = next(line for line in table.stdout.splitlines() if "gf_typo" in line)
+    assert "loaded (1 warning)" in row and "register_discriminator" in row
 
 
 def test_run_works_beside_a_broken_plugin(bad_site, tmp_path):
@@ -105,3 +110,21 @@ def test_plugins_json_shows_both_qualified_names(colliding, cli):
     rows = [c for c in json.loads(result.stdout)["components"] if c["name"] == "shared"]
     assert sorted((c["qualified_name"], c["help"]) for c in rows) == [
         ("gf-alpha:shared", "alpha's"), ("gf-beta:shared", "beta's")]
+
+
+def test_a_model_with_only_a_generator_says_what_is_missing(site, cli, tmp_path):
+    site.add("gf-half", {"gf_half": """
+        from ganframe import hookimpl
+
+        @hookimpl
+        def register_generators(register):
+            register("halfgan", "ganframe_builtins.mlp:mlp_generator")
+    """})
+    result = cli("run", "--model", "halfgan", "--dataset", "ring", "--out", tmp_path / "run")
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert "Model 'halfgan' has a generator (from gf-half) but no discriminator" in message
+    assert "--discriminator NAME" in message
+    result = cli("run", "--model", "halfgan", "--discriminator", "mlp", "--dataset", "ring", "--max-steps", "1",
+                 "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.output

@@ -17,6 +17,7 @@ from ganframe.testing import (
     check_model,
     check_plugin,
 )
+from tests.plugin_dists import LOSS_PLUGIN
 
 SHAPE = (1, 6, 6)
 
@@ -311,3 +312,13 @@ def test_check_installed_names_a_missing_distribution_and_a_bad_factory_string(s
     """})
     with pytest.raises(AssertionError, match="'gf_bad_string:Missing' failed to import: AttributeError"):
         check_installed("gf_bad_string")
+
+
+def test_check_installed_ignores_a_name_shared_with_another_plugin_but_not_with_a_built_in(site):
+    site.add("gf-alpha", {"gf_alpha": LOSS_PLUGIN.format(name="shared", help="x")})
+    site.add("gf-beta", {"gf_beta": LOSS_PLUGIN.format(name="shared", help="x")})
+    site.add("gf-usurper", {"gf_usurper": LOSS_PLUGIN.format(name="bce", help="x")})
+    [component] = check_installed("gf-alpha")
+    assert component.qualified_name == "gf-alpha:shared"
+    with pytest.raises(AssertionError, match="gf-usurper.*ganframe's built-in"):
+        check_installed("gf-usurper")
