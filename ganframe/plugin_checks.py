@@ -11,6 +11,7 @@ report them (and strict mode can make them fatal). They import no torch.
 from __future__ import annotations
 
 import inspect
+from types import ModuleType
 from typing import Any
 
 import pluggy
@@ -37,7 +38,7 @@ def unknown_hooks(manager: pluggy.PluginManager, obj: Any) -> list[str]:
 
 def unmarked_hooks(obj: Any) -> list[str]:
     """Functions of ``obj`` named like a hook but not marked ``@hookimpl`` (never called)."""
-    own_module = getattr(obj, "__name__", None) if isinstance(obj, type(pluggy)) else None
+    own_module = obj.__name__ if isinstance(obj, ModuleType) else None
     names = []
     for name in SPEC_NAMES:
         function = getattr(obj, name, None)
