@@ -9,19 +9,22 @@ EPOCHS ?= 5
 
 .PHONY: run test bench bench-check clean
 
-$(STAMP): pyproject.toml
+# The example third-party plugin is installed beside ganframe, as a user would install one.
+EXAMPLE_PLUGIN := plugins/ganframe-dcgan
+
+$(STAMP): pyproject.toml $(EXAMPLE_PLUGIN)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -e $(EXAMPLE_PLUGIN)
 	touch $(STAMP)
 
 ## Train the default model (mlp, bce, MNIST) for a few epochs; prints where the pictures are.
 run: $(STAMP)
 	$(BIN)/ganframe run --epochs $(EPOCHS)
 
-## Run the test suite.
+## Run the test suite (ganframe's and the example plugin's).
 test: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests $(EXAMPLE_PLUGIN)/tests
 
 ## Time training steps (pytest-benchmark); see README "Performance".
 bench: $(STAMP)

@@ -63,8 +63,16 @@ class Setup:
 def _network(registry: Registry, kind: str, name: str | None, model: str) -> Component:
     if name is not None:
         return registry.get(kind, name, option=f"--{kind}")
-    found = registry.find(kind, model)
+    found = registry.find(kind, model, option="--model")
     if found is None:
+        other = "discriminator" if kind == "generator" else "generator"
+        half = registry.find(other, model, option="--model")
+        if half is not None:  # a plugin registered only one half of the model
+            raise UsageError(
+                f"Model '{model}' has a {other} (from {half.distribution or half.plugin}) but no {kind} "
+                f"registered under that name, and a model needs both. Choose a {kind} with --{kind} NAME, "
+                f"or use one of the complete models: {', '.join(registry.model_names())}."
+            )
         raise Registry.unknown("model", model, registry.model_names(), option="--model")
     return found
 

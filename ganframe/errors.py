@@ -10,7 +10,9 @@ exceptions so that bugs still show their traceback.
 from __future__ import annotations
 
 import difflib
+import traceback
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class GanframeError(Exception):
@@ -66,3 +68,28 @@ def quoted_list(values: Iterable[str]) -> str:
     """``'a', 'b', 'c'`` for error messages; ``(none)`` when empty."""
     values = list(values)
     return ", ".join(f"'{v}'" for v in values) if values else "(none)"
+
+
+def describe_exception(exc: BaseException, *, skip: Iterable[str] = ()) -> str:
+    """``Type: first line of the message (at file.py:LINE)`` for one-line reports.
+
+    The location is the innermost traceback frame outside ``skip`` (folders
+    whose frames are machinery, such as ganframe's own package or pluggy's),
+    so a plugin's error names the plugin's line, not the loader's.
+    """
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    skip = tuple(str(s) for s in skip)
+    location = None
+    if isinstance(exc, SyntaxError) and exc.filename:
+        location = (exc.filename, exc.lineno)
+    else:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename.startswith("<") or frame.filename.startswith(skip):
+                continue
+            location = (frame.filename, frame.lineno)
+            break
+    if location is None:
+        return text
+    path = Path(location[0])
+    return f"{text} (at {'/'.join(path.parts[-2:])}:{location[1]})"

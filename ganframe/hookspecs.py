@@ -24,6 +24,10 @@ As in pluggy generally, an implementation may accept fewer arguments than the
 spec names, so specs can gain arguments without breaking plugins. An
 implementation whose name matches no spec (a typo) is reported as a warning
 naming the plugin and the unknown hook.
+
+The plugin author's guide, ``docs/writing-plugins.md``, documents every hook
+below with its arguments and the contracts of each component; a test keeps
+the two in step (every spec documented, every documented hook a spec).
 """
 
 from __future__ import annotations
@@ -46,20 +50,25 @@ class Register(Protocol):
 
     ``register(name, factory, *, help="", **metadata)``
 
-    - ``name``: the short name users type (``--model NAME``). Lower case,
-      digits and ``-`` are conventional.
-    - ``factory``: a callable, or an import string ``"module:attr"`` that is
-      imported only when the component is first used.
+    - ``name``: the short name users type (``--model NAME``): no ``:``, ``,``
+      or whitespace. Lower case, digits and ``-`` are conventional. Every
+      component is also reachable as ``distribution:name``.
+    - ``factory``: a callable, or an import string ``"package.module:attr"``
+      that is imported only when the component is first used.
     - ``help``: one line shown by ``ganframe plugins``; defaults to the first
       line of the factory's docstring.
     - ``metadata``: only for generators and discriminators: ``conditional``
       (bool, the network takes class labels); only for generators:
-      ``defaults`` (dict of run settings this model was designed for, such as
-      ``{"latent_dim": 64, "batch_size": 100}``; a user's explicit option
-      always wins).
+      ``defaults`` (dict of run settings this model was designed for, keys
+      among ``latent_dim``, ``batch_size``, ``lr``, ``beta1``, ``beta2``,
+      ``optimizer``, such as ``{"latent_dim": 64, "batch_size": 100}``; a
+      user's explicit option always wins).
+
+    A malformed call raises, which fails (and skips) the registering plugin
+    with a message naming the mistake.
     """
 
-    def __call__(self, name: str, factory: Any, *, help: str = "", **metadata: Any) -> None: ...
+    def __call__(self, name: str, factory: Any, *, help: str | None = None, **metadata: Any) -> None: ...
 
 
 # ---------------------------------------------------------------------------
@@ -107,10 +116,13 @@ def register_losses(register: Register) -> None:
 
     ``factory(spec: ganframe.specs.LossSpec)`` returns an object with two
     methods, each given a :class:`ganframe.losses.LossInputs` and returning a
-    scalar tensor: ``discriminator_loss(inputs)`` (minimised by D's optimizer)
-    and ``generator_loss(inputs)`` (minimised by G's optimizer). Subclass
-    :class:`ganframe.losses.GANLoss` for the helpers. Options given with
-    ``--loss-option KEY=VALUE`` arrive in ``spec.options``.
+    0-dim tensor: ``discriminator_loss(inputs)`` (minimised by D's optimizer)
+    and ``generator_loss(inputs)`` (minimised by G's optimizer). ``inputs``
+    carries the logits, both batches, their labels and the discriminator
+    itself (for penalties such as WGAN-GP's); ``real_logits`` is ``None`` in
+    the generator phase. Subclass :class:`ganframe.losses.GANLoss` if you
+    like. Options given with ``--loss-option KEY=VALUE`` arrive in
+    ``spec.options``.
     """
 
 
@@ -124,9 +136,11 @@ def register_datasets(register: Register) -> None:
     ``factory(spec: ganframe.specs.DatasetSpec)`` returns a
     :class:`ganframe.data.InMemoryDataset` (preferred: the engine keeps it on
     the training device and batches by index) or any map-style dataset with
-    ``sample_shape``, ``num_classes`` and ``__getitem__(i) -> (x, label)``,
-    ``x`` already scaled to ``[-1, 1]``. ``spec.root`` is the folder to read or
-    download into; ``spec.train`` selects the training or the held-out split.
+    ``sample_shape``, ``num_classes`` (0 when unlabelled) and
+    ``__getitem__(i) -> (x, label)``, ``x`` a float tensor already scaled to
+    ``[-1, 1]`` and ``label`` an integer (``-1`` when unlabelled). ``spec.root``
+    is the folder to read or download into (only when ``spec.download``);
+    ``spec.train`` selects the training or the held-out split.
     """
 
 

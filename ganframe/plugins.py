@@ -10,19 +10,24 @@ Plugins come from two places, registered the same way:
 
 Loading is isolated per plugin: a plugin that fails to import, fails pluggy's
 validation, or whose registration hook raises is recorded as *failed* (with
-the error), reported once on stderr and skipped, and everything else keeps
-working. Components are staged per plugin and only committed when all of that
-plugin's registration hooks succeeded, so a half-registered plugin never
-leaves stray names behind.
+the error and the line that raised it), reported once on stderr and skipped,
+and everything else keeps working (simonw/llm's issue 1280 is the failure
+this avoids). Components are staged per plugin and only committed when all of
+that plugin's registration hooks succeeded, so a half-registered plugin never
+leaves stray names behind. Mistakes pluggy accepts silently (a misspelled hook
+name, a hook function without ``@hookimpl``) are reported as warnings
+(:mod:`ganframe.plugin_checks`).
 
 Environment variables:
 
 - ``GANFRAME_LOAD_PLUGINS``: comma-separated allow-list of third-party plugins
-  (entry-point names or distribution names). Unset: load all. Empty: load no
-  third-party plugin. Built-ins always load.
-- ``GANFRAME_STRICT_PLUGINS=1``: a failed plugin or a hook implementation
-  that matches no hook spec is fatal (:class:`PluginError`, exit 1), for the
-  CI of plugin authors.
+  (entry-point names or distribution names; ``-``, ``_`` and case do not
+  matter). Unset: load all. Empty: load no third-party plugin. Built-ins always
+  load. Plugins left out are listed as *disabled* and never imported.
+- ``GANFRAME_STRICT_PLUGINS=1``: every problem a plugin's author should fix is
+  fatal (:class:`PluginError`, exit 1), for the CI of plugin authors: a failed
+  plugin, a misspelled or unmarked hook, a plugin with no hooks, a name
+  registered twice by one distribution, a name that collides with a built-in.
 """
 
 from __future__ import annotations
@@ -33,18 +38,20 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
+from pathlib import Path
 from typing import Any
 
 import pluggy
 
 import ganframe
-from ganframe import hookspecs
-from ganframe.errors import PluginError, did_you_mean
-from ganframe.registry import METADATA_BY_KIND, Component, Registry, help_from_factory
+from ganframe import hookspecs, plugin_checks
+from ganframe.errors import PluginError, describe_exception, quoted_list
+from ganframe.registry import METADATA_BY_KIND, Component, Registry, canonical_distribution, check_registration
 
 ENTRY_POINT_GROUP = "ganframe"
 LOAD_PLUGINS_ENV = "GANFRAME_LOAD_PLUGINS"
 STRICT_PLUGINS_ENV = "GANFRAME_STRICT_PLUGINS"
+BUILTIN_DISTRIBUTION = "ganframe"
 
 #: ganframe's own plugins, registered through the same hooks a third party uses
 BUILTIN_PLUGINS = (
@@ -65,6 +72,9 @@ REGISTRATION_HOOKS = {
     "register_loggers": "logger",
 }
 
+#: frames in these folders are loading machinery; error locations point past them
+_MACHINERY = (str(Path(ganframe.__file__).parent), str(Path(pluggy.__file__).parent), str(Path(importlib.__file__).parent))
+
 
 @dataclass
 class PluginRecord:
@@ -74,9 +84,21 @@ class PluginRecord:
     distribution: str | None
     version: str | None
     builtin: bool
-    status: str = "loaded"  # "loaded" | "failed"
+    status: str = "loaded"  # "loaded" | "failed" | "disabled" (left out by GANFRAME_LOAD_PLUGINS)
     error: str | None = None
     hooks: list[str] = field(default_factory=list)
+    #: problems found in a plugin that loaded (misspelled hooks, collisions, ...)
+    warnings: list[str] = field(default_factory=list)
+    #: the subset of ``warnings`` its author should fix (GANFRAME_STRICT_PLUGINS makes them fatal)
+    strict_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """``plugin 'x' (distribution 'y' 1.0)`` for messages."""
+        if not self.distribution:
+            return f"plugin '{self.name}'"
+        version = f" {self.version}" if self.version else ""
+        return f"plugin '{self.name}' (distribution '{self.distribution}'{version})"
 
 
 @dataclass
@@ -107,16 +129,12 @@ def _strict() -> bool:
     return os.environ.get(STRICT_PLUGINS_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _allow_list() -> set[str] | None:
+def _allow_list() -> dict[str, str] | None:
+    """Canonical name -> name as written, or ``None`` when every plugin may load."""
     raw = os.environ.get(LOAD_PLUGINS_ENV)
     if raw is None:
         return None
-    return {item.strip() for item in raw.split(",") if item.strip()}
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return {canonical_distribution(item): item.strip() for item in raw.split(",") if item.strip()}
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
@@ -134,7 +152,6 @@ class _Loader:
         self.records: list[PluginRecord] = []
         self.problems: list[str] = []
         self.strict_problems: list[str] = []  # the subset GANFRAME_STRICT_PLUGINS makes fatal
-        self.spec_names = sorted(n for n in dir(hookspecs) if n.startswith(("register_", "on_")))
 
     # -- public steps ---------------------------------------------------------
     def add(self, obj: Any, name: str, distribution: str | None, version: str | None, builtin: bool) -> None:
@@ -142,107 +159,116 @@ class _Loader:
         record = PluginRecord(name, distribution, version, builtin)
         self.records.append(record)
         try:
-            self.manager.register(obj, name=name)
+            # qualified so that two distributions may use the same entry-point name
+            self.manager.register(obj, name=name if builtin or not distribution else f"{distribution}:{name}")
         except Exception as exc:  # pluggy validation: wrong arguments for a hook, ...
-            self._fail(record, exc)
+            if self.manager.is_registered(obj):  # older pluggy registers part of a plugin before failing
+                self.manager.unregister(obj)
+            mistakes = plugin_checks.argument_mistakes(obj)
+            self._fail(record, "registering its hooks", exc, "; ".join(mistakes) or None)
             return
-        self._check_unknown_hooks(obj, record)
         staged: list[Component] = []
-        try:
-            for hook_name, kind in REGISTRATION_HOOKS.items():
-                for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
-                    if impl.plugin is obj:
-                        impl.function(**{arg: self._register_for(kind, record, staged) for arg in impl.argnames})
-        except Exception as exc:
-            self.manager.unregister(obj)
-            self._fail(record, exc)
-            return
+        for hook_name, kind in REGISTRATION_HOOKS.items():
+            for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
+                if impl.plugin is not obj:
+                    continue
+                try:
+                    impl.function(**{arg: self._register_for(kind, record, staged) for arg in impl.argnames})
+                except (Exception, SystemExit) as exc:
+                    self.manager.unregister(obj)
+                    self._fail(record, hook_name, exc)
+                    return
         record.hooks = sorted(
             caller.name for caller in (self.manager.get_hookcallers(obj) or []) if caller.has_spec()
         )
+        self._check_hooks(obj, record)
         for component in staged:
             try:
                 self.registry.add(component)
             except ValueError as exc:
-                self._problem(str(exc), strict=True)
+                self._problem(f"{record.label}: {exc}.", strict=True, records=[record])
 
     def load_entry_points(self) -> None:
         allow = _allow_list()
-        seen: set[tuple[str, str]] = set()
-        matched: set[str] = set()
+        matched: set[str] = {canonical_distribution(BUILTIN_DISTRIBUTION)}  # built-ins always load
         for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
             dist_name = ep.dist.metadata["Name"] if ep.dist is not None else None
             version = ep.dist.version if ep.dist is not None else None
-            key = (dist_name or "", ep.name)
-            if key in seen:  # the same distribution found twice on sys.path
-                continue
-            seen.add(key)
             if allow is not None:
-                hits = {ep.name, dist_name} & allow
+                hits = {canonical_distribution(ep.name), canonical_distribution(dist_name or "")} & set(allow)
                 if not hits:
+                    self.records.append(PluginRecord(ep.name, dist_name, version, False, status="disabled"))
                     continue
                 matched |= hits
-            record_name = ep.name
             try:
                 obj = ep.load()
-            except Exception as exc:
-                record = PluginRecord(record_name, dist_name, version, builtin=False)
+            except (Exception, SystemExit) as exc:  # a plugin calling sys.exit() must not end the command
+                record = PluginRecord(ep.name, dist_name, version, builtin=False)
                 self.records.append(record)
-                self._fail(record, exc)
+                self._fail(record, f"importing '{ep.value}'", exc)
                 continue
-            self.add(obj, record_name, dist_name, version, builtin=False)
-        for name in sorted((allow or set()) - matched):
-            self.problems.append(
-                f"{LOAD_PLUGINS_ENV} names '{name}', but no installed plugin or distribution has that name."
+            self.add(obj, ep.name, dist_name, version, builtin=False)
+        for key in sorted(set(allow or {}) - matched):
+            self._problem(
+                f"{LOAD_PLUGINS_ENV} names '{allow[key]}', but no installed plugin or distribution has that "
+                "name (see `ganframe plugins`).",
+                strict=False,
             )
 
-    # -- helpers --------------------------------------------------------------
-    def _fail(self, record: PluginRecord, exc: BaseException) -> None:
-        record.status = "failed"
-        record.error = _describe(exc)
-        origin = f" (distribution '{record.distribution}')" if record.distribution else ""
-        self._problem(f"plugin '{record.name}'{origin} failed to load and was skipped: {record.error}", strict=True)
+    def report_collisions(self) -> None:
+        builtin = {r.name for r in self.records if r.builtin}
+        for kind in METADATA_BY_KIND:
+            for name, qualified in self.registry.collisions(kind).items():
+                owners = {(c.plugin, c.distribution) for c in self.registry.components(kind) if c.name == name}
+                with_builtin = any(plugin in builtin for plugin, _ in owners)
+                note = " (one of them is ganframe's built-in, which a plugin cannot replace)" if with_builtin else ""
+                self._problem(
+                    f"{kind} '{name}' is registered by {len(qualified)} distributions{note}, so the bare name "
+                    f"'{name}' is ambiguous; use a qualified name: {quoted_list(qualified)}.",
+                    strict=with_builtin,
+                    records=[r for r in self.records if not r.builtin and (r.name, r.distribution) in owners],
+                )
 
-    def _problem(self, text: str, *, strict: bool) -> None:
+    # -- helpers --------------------------------------------------------------
+    def _fail(self, record: PluginRecord, stage: str, exc: BaseException, explanation: str | None = None) -> None:
+        record.status = "failed"
+        record.error = f"{stage} failed: {explanation or describe_exception(exc, skip=_MACHINERY)}"
+        self.problems.append(f"{record.label} failed to load and was skipped: {record.error}")
+        self.strict_problems.append(f"{record.label} failed to load: {record.error}")
+
+    def _problem(self, text: str, *, strict: bool, records: Iterable[PluginRecord] = ()) -> None:
+        """A warning (fatal in strict mode when ``strict``), also listed on the plugins it is about."""
         self.problems.append(text)
         if strict:
             self.strict_problems.append(text)
+        for record in records:
+            record.warnings.append(text)
+            if strict:
+                record.strict_warnings.append(text)
 
-    def _check_unknown_hooks(self, obj: Any, record: PluginRecord) -> None:
-        """pluggy's check_pending, per plugin and non-fatal: name the typo and the likely hook."""
-        for caller in self.manager.get_hookcallers(obj) or []:
-            if caller.has_spec():
-                continue
-            for impl in caller.get_hookimpls():
-                if impl.plugin is obj and not impl.optionalhook:
-                    self._problem(
-                        f"plugin '{record.name}' implements '{caller.name}', which is not a ganframe hook, "
-                        f"so it is never called.{did_you_mean(caller.name, self.spec_names)}",
-                        strict=True,
-                    )
+    def _check_hooks(self, obj: Any, record: PluginRecord) -> None:
+        """What pluggy accepts silently: misspelled hooks, unmarked hooks, no hooks at all."""
+        unknown = plugin_checks.unknown_hooks(self.manager, obj)
+        unmarked = plugin_checks.unmarked_hooks(obj)
+        for hook in unknown:
+            self._problem(plugin_checks.unknown_hook_message(record.label, hook), strict=True, records=[record])
+        for hook in unmarked:
+            self._problem(plugin_checks.unmarked_hook_message(record.label, hook), strict=True, records=[record])
+        if not record.hooks and not unknown and not unmarked:
+            self._problem(
+                f"{record.label} implements no ganframe hook, so it adds nothing; mark its hook functions "
+                "with @hookimpl (from ganframe import hookimpl) and name them after the hooks in "
+                "docs/writing-plugins.md.",
+                strict=True,
+                records=[record],
+            )
 
     def _register_for(self, kind: str, record: PluginRecord, staged: list[Component]):
-        allowed_metadata = METADATA_BY_KIND[kind]
-
-        def register(name: str, factory: Any, *, help: str = "", **metadata: Any) -> None:
-            if not isinstance(name, str) or not name or ":" in name or name != name.strip():
-                raise ValueError(f"{kind} name {name!r} must be a non-empty string without ':' or spaces around it")
-            if not (callable(factory) or (isinstance(factory, str) and ":" in factory)):
-                raise TypeError(f"{kind} '{name}': factory must be a callable or a 'module:attribute' string")
-            unknown = set(metadata) - allowed_metadata
-            if unknown:
-                valid = ", ".join(sorted(allowed_metadata)) or "none"
-                raise TypeError(f"{kind} '{name}': unknown keyword(s) {sorted(unknown)} (valid for a {kind}: {valid})")
+        def register(name: str, factory: Any, *, help: str | None = None, **metadata: Any) -> None:
             staged.append(
-                Component(
-                    kind=kind,
-                    name=name,
-                    factory=factory,
-                    help=help or help_from_factory(factory),
-                    plugin=record.name,
-                    distribution=record.distribution,
-                    version=record.version,
-                    metadata=metadata,
+                check_registration(
+                    kind, name, factory, help, metadata,
+                    plugin=record.name, distribution=record.distribution, version=record.version,
                 )
             )
 
@@ -258,21 +284,19 @@ def load_plugins(
     """
     loader = _Loader()
     for module_name in BUILTIN_PLUGINS:
-        loader.add(importlib.import_module(module_name), module_name, "ganframe", ganframe.__version__, True)
+        module = importlib.import_module(module_name)
+        loader.add(module, module_name, BUILTIN_DISTRIBUTION, ganframe.__version__, True)
     if entry_points:
         loader.load_entry_points()
     for obj, name, distribution, version in extra:
         loader.add(obj, name, distribution, version, builtin=False)
-    for kind in METADATA_BY_KIND:
-        for name, qualified in loader.registry.collisions(kind).items():
-            loader.problems.append(
-                f"{kind} '{name}' is registered by several distributions; use one of "
-                f"{', '.join(qualified)} (the bare name is ambiguous)."
-            )
+    loader.report_collisions()
     plugin_set = PluginSet(loader.manager, loader.registry, loader.records, loader.problems)
     if _strict() and loader.strict_problems:
+        numbered = " ".join(f"({i}) {text}" for i, text in enumerate(loader.strict_problems, 1))
         raise PluginError(
-            f"{STRICT_PLUGINS_ENV} is set and plugin loading failed: " + " ".join(loader.strict_problems)
+            f"{STRICT_PLUGINS_ENV}=1 makes plugin problems fatal, and loading found "
+            f"{len(loader.strict_problems)}: {numbered} Unset {STRICT_PLUGINS_ENV} to skip broken plugins instead."
         )
     return plugin_set
 

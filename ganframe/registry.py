@@ -8,16 +8,24 @@ distributions registering the same name can both stay reachable:
 - the bare ``name`` resolves only when exactly one distribution registered it;
 - an ambiguous bare name is a :class:`UsageError` that lists the qualified
   names, so a built-in can never be silently replaced by a plugin.
+
+Distribution names are compared the way pip compares them (case, ``-``,
+``_`` and ``.`` do not matter), so ``ganframe_dcgan:dcgan`` finds what
+``ganframe-dcgan`` registered. :func:`check_registration` is what a plugin's
+``register(...)`` call goes through: a malformed registration fails that
+plugin (with a message naming the mistake) instead of surfacing later.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ganframe.errors import UsageError, did_you_mean, quoted_list
+from ganframe.config import GLOBAL_DEFAULTS, OPTIMIZERS
+from ganframe.errors import PluginError, UsageError, describe_exception, did_you_mean, quoted_list
 
 KINDS = ("generator", "discriminator", "loss", "dataset", "logger")
 
@@ -31,7 +39,12 @@ METADATA_BY_KIND = {
 }
 
 #: run settings a generator may recommend through ``defaults=``
-DEFAULTABLE_SETTINGS = {"latent_dim", "batch_size", "lr", "beta1", "beta2", "optimizer"}
+DEFAULTABLE_SETTINGS = set(GLOBAL_DEFAULTS)
+
+
+def canonical_distribution(name: str) -> str:
+    """A distribution name as pip compares it (PEP 503): ``Ganframe_DCGAN`` -> ``ganframe-dcgan``."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
 @dataclass(frozen=True)
@@ -61,13 +74,30 @@ class Component:
         return dict(self.metadata.get("defaults") or {})
 
     def load(self) -> Callable[..., Any]:
-        """The factory callable, importing it first when registered as ``"module:attr"``."""
+        """The factory callable, importing it first when registered as ``"module:attr"``.
+
+        A factory that cannot be imported is a :class:`PluginError` naming the
+        component and its plugin, not a traceback: it is the plugin's bug.
+        """
         if callable(self.factory):
             return self.factory
         module_name, _, attr = self.factory.partition(":")
-        target: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            target = getattr(target, part)
+        try:
+            target: Any = importlib.import_module(module_name)
+            for part in attr.split("."):
+                target = getattr(target, part)
+        except Exception as exc:
+            origin = f"plugin '{self.plugin}'" + (f", distribution '{self.distribution}'" if self.distribution else "")
+            raise PluginError(
+                f"The {self.kind} '{self.qualified_name}' ({origin}) cannot be used: its factory "
+                f"'{self.factory}' failed to import: {describe_exception(exc)}. Reinstall or fix the plugin, "
+                f"or pick another {self.kind} (see `ganframe plugins`)."
+            ) from None
+        if not callable(target):
+            raise PluginError(
+                f"The {self.kind} '{self.qualified_name}' (plugin '{self.plugin}') cannot be used: "
+                f"'{self.factory}' is a {type(target).__name__}, not a callable factory."
+            )
         return target
 
 
@@ -75,6 +105,72 @@ def help_from_factory(factory: Callable[..., Any] | str) -> str:
     """First docstring line of a callable factory (import strings have none)."""
     doc = getattr(factory, "__doc__", None) if callable(factory) else None
     return doc.strip().splitlines()[0] if doc and doc.strip() else ""
+
+
+def check_registration(
+    kind: str,
+    name: Any,
+    factory: Any,
+    help: Any,
+    metadata: dict[str, Any],
+    *,
+    plugin: str,
+    distribution: str | None,
+    version: str | None,
+) -> Component:
+    """The :class:`Component` for one ``register(name, factory, help=..., **metadata)`` call.
+
+    Raises ``TypeError`` / ``ValueError`` naming the mistake (the loader turns
+    it into a failed plugin): a name users could not type, a factory that is
+    neither a callable nor a ``"module:attr"`` string, metadata this kind does
+    not take, or ``defaults`` for settings that do not exist.
+    """
+    if not isinstance(name, str) or not name or ":" in name or any(ch.isspace() or ch == "," for ch in name):
+        raise ValueError(f"{kind} name {name!r} must be a non-empty string without ':', ',' or spaces")
+    if not (callable(factory) or (isinstance(factory, str) and re.fullmatch(r"[\w.]+:[\w.]+", factory))):
+        raise TypeError(
+            f"{kind} '{name}': factory must be a callable or a 'package.module:attribute' string; got {factory!r}"
+        )
+    if help is not None and not isinstance(help, str):
+        raise TypeError(f"{kind} '{name}': help must be a string; got {type(help).__name__}")
+    allowed = METADATA_BY_KIND[kind]
+    for key in metadata:
+        if key not in allowed:
+            valid = ", ".join(sorted(allowed)) or "none"
+            raise TypeError(
+                f"{kind} '{name}': unknown keyword '{key}'.{did_you_mean(key, allowed)} Valid for a {kind}: {valid}"
+            )
+    if not isinstance(metadata.get("conditional", False), bool):
+        raise TypeError(f"{kind} '{name}': conditional must be True or False; got {metadata['conditional']!r}")
+    _check_defaults(name, metadata.get("defaults"))
+    return Component(
+        kind=kind,
+        name=name,
+        factory=factory,
+        help=help or help_from_factory(factory),
+        plugin=plugin,
+        distribution=distribution,
+        version=version,
+        metadata=dict(metadata),
+    )
+
+
+def _check_defaults(name: str, defaults: Any) -> None:
+    if defaults is None:
+        return
+    if not isinstance(defaults, dict):
+        raise TypeError(f"generator '{name}': defaults must be a dict of run settings; got {type(defaults).__name__}")
+    for key, value in defaults.items():
+        if key not in DEFAULTABLE_SETTINGS:
+            raise ValueError(
+                f"generator '{name}': defaults has unknown setting '{key}'.{did_you_mean(key, DEFAULTABLE_SETTINGS)} "
+                f"Valid settings: {quoted_list(sorted(DEFAULTABLE_SETTINGS))}"
+            )
+        expected = type(GLOBAL_DEFAULTS[key])
+        ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
+        if not ok or isinstance(value, bool) or (key == "optimizer" and value not in OPTIMIZERS):
+            valid = quoted_list(OPTIMIZERS) if key == "optimizer" else f"a {expected.__name__}"
+            raise ValueError(f"generator '{name}': defaults['{key}'] must be {valid}; got {value!r}")
 
 
 class Registry:
@@ -122,16 +218,24 @@ class Registry:
             seen.setdefault(c.name, []).append(c.qualified_name)
         return {name: sorted(q) for name, q in seen.items() if len(q) > 1}
 
-    def find(self, kind: str, name: str) -> Component | None:
-        """The component for ``name`` or ``None``; raises only on ambiguity."""
+    def find(self, kind: str, name: str, *, option: str | None = None) -> Component | None:
+        """The component for ``name`` or ``None``; raises only on ambiguity (naming ``option``)."""
         table = self._components[kind]
-        if name in table:  # qualified
+        if name in table:  # qualified, spelled as registered
             return table[name]
+        if ":" in name:
+            owner, _, bare = name.partition(":")
+            owner = canonical_distribution(owner)
+            for c in table.values():
+                if c.name == bare and canonical_distribution(c.distribution or c.plugin) == owner:
+                    return c
+            return None
         matches = [c for c in table.values() if c.name == name]
         if len(matches) > 1:
             qualified = sorted(c.qualified_name for c in matches)
+            where = f" (from {option} {name})" if option else ""
             raise UsageError(
-                f"The {kind} name '{name}' is ambiguous: it is registered by "
+                f"The {kind} name '{name}'{where} is ambiguous: it is registered by "
                 f"{len(matches)} distributions. Choose one of {quoted_list(qualified)} "
                 f"(see `ganframe plugins`)."
             )
@@ -139,7 +243,7 @@ class Registry:
 
     def get(self, kind: str, name: str, *, option: str | None = None) -> Component:
         """The component for ``name``; an unknown name is a :class:`UsageError` with a suggestion."""
-        found = self.find(kind, name)
+        found = self.find(kind, name, option=option)
         if found is None:
             raise self.unknown(kind, name, self.names(kind), option=option)
         return found

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.idx import make_mnist_root
+from tests.plugin_dists import site  # noqa: F401  (fixture: fake installed plugin distributions)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,10 @@
-"""``ganframe plugins``: every installed component and plugin, as a table or JSON."""
+"""``ganframe plugins``: every installed component and plugin, as a table or JSON.
+
+Third-party plugins are listed with their status: ``loaded``, ``failed``
+(with the error; the command still succeeds, see :mod:`ganframe.plugins`) or
+``disabled`` (left out by ``GANFRAME_LOAD_PLUGINS``). The JSON form also
+carries the loader's warnings under ``problems`` for plugin authors' CI.
+"""
 
 from __future__ import annotations
 
@@ -33,11 +39,13 @@ def plugins_document(plugin_set) -> dict:
                 "builtin": p.builtin,
                 "status": p.status,
                 "error": p.error,
+                "warnings": p.warnings,
                 "hooks": p.hooks,
             }
             for p in plugin_set.plugins
         ],
         "models": plugin_set.registry.model_names(),
+        "problems": list(plugin_set.problems),
     }
 
 
@@ -68,10 +76,12 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
     third_party = [p for p in document["plugins"] if not p["builtin"]]
     if third_party:
         plugin_table = Table(title="third-party plugins", title_justify="left")
-        for column in ("plugin", "distribution", "version", "status", "error"):
+        for column in ("plugin", "distribution", "version", "status", "error or warnings"):
             plugin_table.add_column(column, overflow="fold")
         for p in third_party:
-            status = "[red]failed[/red]" if p["status"] == "failed" else p["status"]
+            status = {"failed": "[red]failed[/red]", "disabled": "[dim]disabled[/dim]"}.get(p["status"], p["status"])
+            if p["warnings"]:
+                status += f" [yellow]({len(p['warnings'])} warning{'s' if len(p['warnings']) > 1 else ''})[/yellow]"
             cells = [escape(p["name"]), escape(p["distribution"] or ""), escape(p["version"] or "")]
-            plugin_table.add_row(*cells, status, escape(p["error"] or ""))
+            plugin_table.add_row(*cells, status, escape(p["error"] or " ".join(p["warnings"])))
         console.print(plugin_table)
