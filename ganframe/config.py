@@ -31,6 +31,7 @@ DEVICES = ("auto", "cpu", "cuda")
 SAMPLE_MODES = ("eval", "train")
 DATA_PATHS = ("auto", "device", "loader")
 PRECISIONS = ("fp32", "bf16")
+ON_NAN = ("stop", "skip")
 
 
 @dataclass
@@ -60,6 +61,8 @@ class RunConfig:
     data_path: str = "auto"
     precision: str = "fp32"
     keep_checkpoints: int = 0
+    on_nan: str = "stop"
+    sync_batchnorm: bool = False
     loggers: list[str] = field(default_factory=list)
     loss_options: dict[str, Any] = field(default_factory=dict)
     model_options: dict[str, Any] = field(default_factory=dict)
@@ -110,6 +113,7 @@ def validate(config: RunConfig) -> None:
     _choice("--sample-mode", config.sample_mode, SAMPLE_MODES)
     _choice("--data-path", config.data_path, DATA_PATHS)
     _choice("--precision", config.precision, PRECISIONS)
+    _choice("--on-nan", config.on_nan, ON_NAN)
 
 
 def resolve(config: RunConfig, model_defaults: dict[str, Any], data_root: str | None = None) -> RunConfig:

@@ -11,6 +11,13 @@
 
 A step returns ``[d_loss, g_loss, D(x), D(G(z))]`` as one device tensor and
 never reads it back to the host: the engine reads metrics every N steps.
+
+In a distributed run (:mod:`ganframe.distributed`) ``generator_sync`` and
+``discriminator_sync`` are the DistributedDataParallel wrappers, called only
+where that network's own gradients are computed (D on real and fake in the D
+phase, G in the G phase), so DDP all-reduces exactly those gradients; the
+no-grad fakes and the frozen D of the G phase use the plain modules. In one
+process both are the modules themselves, so nothing changes.
 """
 
 from __future__ import annotations
@@ -51,13 +58,20 @@ class TrainStep:
         self.g_conditional = g_conditional
         self.d_conditional = d_conditional
         self.autocast_dtype = autocast_dtype
+        #: the networks as called where their gradients are computed (DDP wrappers when distributed)
+        self.generator_sync: nn.Module = generator
+        self.discriminator_sync: nn.Module = discriminator
+        #: ``--on-nan skip``: called with each loss before its update; True skips that update
+        self.skip_update = None
 
     # -- calling the networks with conditioning handled ------------------------
-    def generate(self, noise: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        return self.generator(noise, labels) if self.g_conditional else self.generator(noise)
+    def generate(self, noise: torch.Tensor, labels: torch.Tensor | None, net: nn.Module | None = None) -> torch.Tensor:
+        net = self.generator if net is None else net
+        return net(noise, labels) if self.g_conditional else net(noise)
 
-    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        logits = self.discriminator(x, labels) if self.d_conditional else self.discriminator(x)
+    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None, net: nn.Module | None = None) -> torch.Tensor:
+        net = self.discriminator if net is None else net
+        logits = net(x, labels) if self.d_conditional else net(x)
         return logits.reshape(logits.shape[0]).float()
 
     def sample_inputs(self, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -67,6 +81,13 @@ class TrainStep:
         if self.g_conditional or self.d_conditional:
             labels = torch.randint(0, self.num_classes, (n,), device=device)
         return noise, labels
+
+    def _update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        if self.skip_update is not None and self.skip_update(loss):
+            return
+        loss.backward()
+        optimizer.step()
 
     def _autocast(self, device: torch.device):
         return torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None)
@@ -78,15 +99,13 @@ class TrainStep:
         with self._autocast(real.device):
             with torch.no_grad():
                 fake = self.generate(noise, fake_labels)
-            real_logits = self.discriminate(real, real_labels)
-            fake_logits = self.discriminate(fake, fake_labels)
+            real_logits = self.discriminate(real, real_labels, self.discriminator_sync)
+            fake_logits = self.discriminate(fake, fake_labels, self.discriminator_sync)
             inputs = LossInputs(
                 "discriminator", real_logits, fake_logits, real, fake, real_labels, fake_labels, self.discriminate
             )
             d_loss = self.loss.discriminator_loss(inputs)
-        self.d_optimizer.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.d_optimizer.step()
+        self._update(d_loss, self.d_optimizer)
         return d_loss, real_logits, fake_logits
 
     def generator_phase(self, real: torch.Tensor, real_labels: torch.Tensor | None) -> torch.Tensor:
@@ -95,15 +114,13 @@ class TrainStep:
         self.discriminator.requires_grad_(False)
         try:
             with self._autocast(real.device):
-                fake = self.generate(noise, fake_labels)
+                fake = self.generate(noise, fake_labels, self.generator_sync)
                 fake_logits = self.discriminate(fake, fake_labels)
                 inputs = LossInputs(
                     "generator", None, fake_logits, real, fake, real_labels, fake_labels, self.discriminate
                 )
                 g_loss = self.loss.generator_loss(inputs)
-            self.g_optimizer.zero_grad(set_to_none=True)
-            g_loss.backward()
-            self.g_optimizer.step()
+            self._update(g_loss, self.g_optimizer)
         finally:
             self.discriminator.requires_grad_(True)
         return g_loss
