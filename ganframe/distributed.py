@@ -30,8 +30,9 @@ group (nccl on CUDA, one GPU per process; gloo on CPU). From there:
 
 from __future__ import annotations
 
+import gc
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -48,6 +49,7 @@ class Processes:
     world_size: int = 1
     local_world_size: int = 1
     backend: str | None = None
+    _wrapped: list[Any] = field(default_factory=list, repr=False)
 
     @property
     def enabled(self) -> bool:
@@ -129,9 +131,20 @@ class Processes:
                 if converted is not module:  # only when the network *is* a BatchNorm layer
                     raise UsageError(f"--sync-batchnorm cannot convert a {name} that is a single BatchNorm layer.")
             setattr(step, f"{name}_sync", DistributedDataParallel(module, device_ids=ids))
+        self._wrapped.append(step)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool) -> None:
+        """Leave the process group; ``wait``: first wait for every rank (a run that ended normally),
+        so no rank tears down its connections while rank 0 still writes the final files."""
         if self.enabled and torch.distributed.is_initialized():
+            if wait:
+                torch.distributed.barrier()
+            # drop the DDP wrappers first: one outliving the group would tear down its gloo
+            # threads during interpreter shutdown and abort the process
+            for step in self._wrapped:
+                step.generator_sync, step.discriminator_sync = step.generator, step.discriminator
+            self._wrapped.clear()
+            gc.collect()
             torch.distributed.destroy_process_group()
 
 

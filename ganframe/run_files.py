@@ -94,7 +94,7 @@ class RunFiles:
 
     @hookimpl(trylast=True)
     def on_train_end(self, state):
-        if not state.is_main_process:
+        if not state.is_main_process or state.stop_reason == "interrupted":  # a second Ctrl-C: write nothing more
             return
         if state.stopped_cleanly and state.step > 0 and state.checkpoint_step != state.step:
             self._save_samples(state, f"step-{state.step:07d}.png")

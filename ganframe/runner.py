@@ -109,9 +109,12 @@ def train(
                 (notes or sys.stderr).write(f"ganframe: {message}\n")
         per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or [])]
         with registered(plugins.manager, per_run), stop_on_signals(trainer.state, notes):
-            return trainer.fit()
-    finally:
-        processes.close()
+            state = trainer.fit()
+    except BaseException:
+        processes.close(wait=False)
+        raise
+    processes.close(wait=True)
+    return state
 
 
 def _agree_on_new_run(config: RunConfig, processes) -> RunConfig:

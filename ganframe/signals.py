@@ -47,7 +47,7 @@ def stop_on_signals(state, stream=None) -> Iterator[None]:
             state.request_stop(name)
             if state.is_main_process:
                 stream.write(
-                    f"\n{name} received: finishing step {state.step + 1}, then writing a checkpoint"
+                    f"\n{name} received: stopping after the current step and writing a checkpoint"
                     + (" (press Ctrl-C again to quit at once)." if signum == signal.SIGINT else ".")
                     + "\n"
                 )
