@@ -28,7 +28,9 @@ def main() -> None:
     if "rank-dump" in wanted:
         plugin_set.manager.register(fixtures_plugins.RankDump())
     if "shared-noise" in wanted:
-        fixtures_plugins.use_shared_noise()
+        from ganframe.step import TrainStep
+
+        TrainStep.sample_inputs = fixtures_plugins.shared_noise_sampler()
     plugins._cached = plugin_set
     cli_main()
 

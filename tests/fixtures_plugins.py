@@ -72,14 +72,12 @@ class RankDump:
         torch.save({"weights": weights, "history": state.history}, Path(state.run_dir) / f"rank-{state.rank}.pt")
 
 
-def use_shared_noise(seed: int = 1234) -> None:
-    """Make every step draw its noise from one generator shared by all ranks: each rank draws the
-    *global* batch of noise and takes its slice, so a distributed run and a single-process run at
-    the same global batch see identical noise and data (test-only; the real runs seed per rank)."""
+def shared_noise_sampler(seed: int = 1234):
+    """A ``TrainStep.sample_inputs`` drawing noise from one generator shared by all ranks: each rank
+    draws the *global* batch of noise and takes its slice, so a distributed run and a single-process
+    run at the same global batch see identical noise and data (tests only: real runs seed per rank)."""
     import torch
     import torch.distributed as dist
-
-    from ganframe.step import TrainStep
 
     generator = torch.Generator().manual_seed(seed)
 
@@ -89,7 +87,7 @@ def use_shared_noise(seed: int = 1234) -> None:
         noise = torch.randn(n * world, self.latent_dim, generator=generator)[rank * n : (rank + 1) * n]
         return noise.to(device), None
 
-    TrainStep.sample_inputs = sample_inputs
+    return sample_inputs
 
 
 def plugin_set():
