@@ -44,8 +44,8 @@ def run(
         None, "--data-root", help="Folder holding data sets (default: $GANFRAME_DATA, else a per-user cache)."
     ),
     epochs: int = typer.Option(20, "--epochs", "-e", min=1, help="Number of epochs (the total, also on resume)."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop after this many steps (smoke runs)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help="Batch size (default: the model's, else 64)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Stop at this step, counted from the run's start (smoke runs; not kept on --resume)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help="Batch size per step (default: the model's, else 64); under torchrun the global batch, split over the processes."),
     latent_dim: Optional[int] = typer.Option(None, "--latent-dim", min=1, help="Noise size (default: the model's, else 100)."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate for both networks (default 2e-4)."),
     beta1: Optional[float] = typer.Option(None, "--beta1", help="Adam beta1 (default 0.9, PyTorch's default as in the documents)."),
