@@ -127,8 +127,6 @@ class Trainer:
         rows = self._window.take()
         if processes.enabled:
             rows = self._agree(rows)
-        elif state._stop_requested is not None:
-            self._stop = state._stop_requested
         if steps == 0:
             return
         rows = rows.cpu()

@@ -14,6 +14,7 @@ On a CPU that costs next to nothing; on a GPU it stalls the launch queue.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -41,7 +42,7 @@ def first_nonfinite(rows: torch.Tensor) -> tuple[int, str, float] | None:
     row = int(bad[0])
     for name, column in LOSS_COLUMNS.items():
         value = float(rows[row, column])
-        if not torch.isfinite(torch.tensor(value)):
+        if not math.isfinite(value):
             return row, name, value
     raise AssertionError("unreachable: a non-finite row has a non-finite loss")
 
