@@ -135,8 +135,9 @@ class Trainer:
             bad = nonfinite.first_nonfinite(rows)
             if bad is not None:
                 row, name, value = bad
+                kept = state.last_checkpoint if state.is_main_process else "the newest one rank 0 wrote"
                 raise nonfinite.NonFiniteLossError(
-                    nonfinite.stop_message(name, value, first_step + row, state.current_epoch, state.last_checkpoint)
+                    nonfinite.stop_message(name, value, first_step + row, state.current_epoch, kept)
                 )
         finite = nonfinite.finite_rows(rows)
         state.nonfinite_skipped += int((~finite).sum())

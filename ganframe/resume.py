@@ -81,9 +81,14 @@ def plan(run_dir: str | Path, given: RunConfig, explicit: set[str] | frozenset[s
 
 def _choose(run_dir: Path) -> tuple[str | None, list[str], dict | None, dict | None]:
     """``(checkpoint path, notes, config.json, payload)`` for a run directory, on the main process."""
+    if run_dir.is_file():
+        raise UsageError(
+            f"--resume takes a run directory, not a file; {run_dir} is a file. Give the folder the run was written "
+            "to (the one holding config.json and checkpoints/); its newest readable checkpoint is used."
+        )
     if not run_dir.is_dir():
         raise UsageError(f"--resume {run_dir}: no such run directory; give the folder a run was written to.")
-    notes = [f"Removed {n} partial file(s) left by a killed run." for n in [_remove_partial_files(run_dir)] if n]
+    notes: list[str] = []
     payload, skipped = newest_readable(run_dir)
     if payload is not None:
         for message in skipped:
@@ -103,14 +108,15 @@ def _choose(run_dir: Path) -> tuple[str | None, list[str], dict | None, dict | N
     return None, notes, saved, None
 
 
-def _remove_partial_files(run_dir: Path) -> int:
-    """Delete the hidden temp files of atomic writes a killed process left (``.NAME.XXXX.tmp``)."""
+def remove_partial_files(run_dir: Path) -> list[str]:
+    """Delete the hidden temp files of atomic writes a killed process left (``.NAME.XXXX.tmp``);
+    called once every check has passed, just before training resumes."""
     removed = 0
     for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
         for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
             leftover.unlink(missing_ok=True)
             removed += 1
-    return removed
+    return [f"Removed {removed} partial file(s) a killed run left in {run_dir}."] if removed else []
 
 
 def merge(saved: RunConfig, given: RunConfig, explicit, run_dir: Path) -> RunConfig:

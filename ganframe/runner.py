@@ -87,26 +87,11 @@ def train(
     Notes for the user (resume fallbacks) go to ``notes`` (stderr)."""
     processes = distributed.from_environment(config.device)
     try:
-        payload = None
-        if resume_from is not None:
-            plan = resume.plan(resume_from, config, set(explicit), processes)
-            config, payload, messages = plan.config, plan.payload, plan.notes
-        else:
-            config, messages = _agree_on_new_run(config, processes), []
-        setup = build_setup(config, plugins.registry)
-        processes.check(setup.config, setup.device)
-        run_dir = Path(setup.config.out) if setup.config.out else processes.from_main(default_run_dir(setup.config))
-        if resume_from is None:
-            check_run_dir(run_dir)
-        setup.config.out = str(run_dir)
-        loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
-        trainer = Trainer(setup, plugins.manager, run_dir=run_dir, processes=processes)
-        if payload is not None:
-            messages += resume.restore(trainer, payload)
-            resume.check_target(trainer.state, setup.config)
+        trainer, loggers, messages = _prepare(config, plugins, processes, resume_from, set(explicit))
         if processes.is_main:
             for message in messages:
                 (notes or sys.stderr).write(f"ganframe: {message}\n")
+        run_dir = trainer.state.run_dir
         per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or [])]
         with registered(plugins.manager, per_run), stop_on_signals(trainer.state, notes):
             state = trainer.fit()
@@ -115,6 +100,31 @@ def train(
         raise
     processes.close(wait=True)
     return state
+
+
+def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, explicit: set[str]):
+    """The trainer (restored from a checkpoint when resuming), the loggers and notes for the user;
+    every check runs here, before any file of the run changes."""
+    payload, messages = None, []
+    if resume_from is not None:
+        plan = resume.plan(resume_from, config, explicit, processes)
+        config, payload, messages = plan.config, plan.payload, plan.notes
+    else:
+        config = _agree_on_new_run(config, processes)
+    setup = build_setup(config, plugins.registry)
+    processes.check(setup.config, setup.device)
+    run_dir = Path(setup.config.out) if setup.config.out else processes.from_main(default_run_dir(setup.config))
+    if resume_from is None:
+        check_run_dir(run_dir)
+    setup.config.out = str(run_dir)
+    loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
+    trainer = Trainer(setup, plugins.manager, run_dir=run_dir, processes=processes)
+    if payload is not None:
+        messages += resume.restore(trainer, payload)
+        resume.check_target(trainer.state, setup.config)
+    if resume_from is not None and processes.is_main:
+        messages += resume.remove_partial_files(run_dir)
+    return trainer, loggers, messages
 
 
 def _agree_on_new_run(config: RunConfig, processes) -> RunConfig:

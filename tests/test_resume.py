@@ -130,6 +130,9 @@ def test_resuming_on_a_different_data_set_is_an_error(tmp_path, plugin_set):
 def test_resume_needs_a_run_directory(tmp_path, plugin_set):
     with pytest.raises(UsageError, match="no such run directory"):
         run(RunConfig(), plugin_set, resume_from=tmp_path / "missing")
+    (tmp_path / "epoch-0001.pt").write_bytes(b"")
+    with pytest.raises(UsageError, match="takes a run directory, not a file"):
+        run(RunConfig(), plugin_set, resume_from=tmp_path / "epoch-0001.pt")
     (tmp_path / "empty").mkdir()
     with pytest.raises(UsageError, match="nothing to resume"):
         run(RunConfig(), plugin_set, resume_from=tmp_path / "empty")
