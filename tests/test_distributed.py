@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,9 @@ from tests.runs import RING, assert_same_training, metrics_rows, newest, run, sa
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 240  # seconds for one torchrun launch (two workers starting torch on a busy 2-core machine)
-ARGS = ["run", "--device", "cpu", "--dataset", "ring", "--dataset-option", "samples=640", "--model", "mlp-small",
-        "--batch-size", "64", "--log-every", "1", "--seed", "3"]
+RING_ARGS = ["run", "--device", "cpu", "--dataset", "ring", "--dataset-option", "samples=640", "--model", "mlp-small",
+             "--batch-size", "64", "--seed", "3"]
+ARGS = [*RING_ARGS, "--log-every", "1"]
 
 
 def torchrun(*args, plugins: str = "") -> subprocess.CompletedProcess:
@@ -128,3 +131,28 @@ def test_a_distributed_run_stopped_and_resumed_ends_bitwise_identical(tmp_path, 
     resumed = torchrun("run", "--resume", out)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert_same_training(newest(out), newest(two_process_run[0]))
+
+
+def test_sigterm_to_torchrun_stops_every_rank_after_the_same_step_with_a_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               "--shutdown-timeout", "60", "-m", "ganframe", *RING_ARGS, "--log-every", "5", "--epochs", "100000",
+               "--out", str(out)]
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not (out / "metrics.jsonl").exists() or len(metrics_rows(out)) < 4:
+            assert proc.poll() is None and time.monotonic() < deadline, "training did not start"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    found = re.search(r"Stopped by SIGTERM after step (\d+) .*\n.*torchrun --nproc-per-node 2 -m ganframe run --resume", err)
+    assert found, err[-3000:]
+    step = int(found.group(1))
+    assert step % 5 == 0, "the ranks agree on a stop when they read metrics (every --log-every steps)"
+    checkpoint = newest(out)
+    assert checkpoint["step"] == step and len(checkpoint["rng"]["ranks"]) == 2
+    assert err.count("Stopped by SIGTERM") == 1, "only rank 0 reports"
