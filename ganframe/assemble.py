@@ -190,6 +190,9 @@ def build_setup(config: RunConfig, registry: Registry) -> Setup:
     num_classes = check_labels(components, dataset, config.dataset)
     model_options = Options(config.model_options, owner=f"model '{config.model}'")
     spec = ModelSpec(sample_shape_of(dataset), num_classes, config.latent_dim, components.conditional, model_options)
+    # initial weights are a function of the seed alone, not of whatever ran earlier in this process
+    # (several runs in one process, the ranks of a distributed run, a run and its restart)
+    torch.manual_seed(config.seed)
     generator, discriminator = build_networks(components, spec)
     config.model_options = model_options.effective()
     generator, discriminator = generator.to(device), discriminator.to(device)

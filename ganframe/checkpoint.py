@@ -6,19 +6,24 @@ model description needed to rebuild the generator without the data set (so
 
 Writing goes to a temporary file in the same folder, is flushed and fsynced,
 then atomically renamed over the target, so a killed process never leaves a
-half-written checkpoint under a real name. Loading uses
-``torch.load(weights_only=True)``, which refuses to run pickled code.
+half-written checkpoint under a real name (at worst a hidden ``.*.tmp``
+file, which nothing reads). Loading uses ``torch.load(weights_only=True)``,
+which refuses to run pickled code; a file that still fails to load (a disk
+error, a copy cut short) is reported by name, and :func:`newest_readable`
+falls back to the previous checkpoint.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ganframe import rng
 from ganframe.errors import UsageError
 
 FORMAT_KEY = "ganframe_checkpoint"
@@ -73,6 +78,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         raise CheckpointError(f"Checkpoint {path} does not exist.")
     if not path.is_file():
         raise CheckpointError(f"Checkpoint {path} is not a file.")
+    _check_zip(path)
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
@@ -92,12 +98,50 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     return payload
 
 
+def _check_zip(path: Path) -> None:
+    """Verify the CRC-32 of every record of ``torch.save``'s zip container.
+
+    ``torch.load`` notices a truncated file but not flipped bytes inside a
+    tensor (it would load wrong weights silently); the container's own
+    checksums catch those, at several GB/s.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(
+            f"Checkpoint {path} is truncated or corrupt ({exc}), or not a checkpoint at all."
+        ) from None
+    if bad is not None:
+        raise CheckpointError(f"Checkpoint {path} is corrupt: its record '{bad}' fails its checksum.")
+
+
 def checkpoint_files(folder: Path) -> list[Path]:
     """Checkpoint files of a run (``folder`` is the run or its ``checkpoints/``), oldest first."""
     folder = Path(folder)
     if (folder / "checkpoints").is_dir():
         folder = folder / "checkpoints"
     return sorted(folder.glob("*.pt"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def newest_readable(
+    folder: Path, map_location: str | torch.device = "cpu"
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """The newest checkpoint of a run that loads, and one line per newer one that did not.
+
+    ``(None, [])`` when the run has no checkpoint; a :class:`CheckpointError`
+    when it has some and none loads.
+    """
+    skipped: list[str] = []
+    files = checkpoint_files(folder)
+    for path in reversed(files):
+        try:
+            return load_checkpoint(path, map_location), skipped
+        except CheckpointError as exc:
+            skipped.append(exc.message)
+    if files:
+        raise CheckpointError(f"No checkpoint of {folder} can be read: " + " ".join(skipped))
+    return None, skipped
 
 
 def latest_checkpoint(folder: Path) -> Path:
@@ -133,10 +177,12 @@ def state_payload(state) -> dict[str, Any]:
         "step": state.step,
         "epoch": state.epoch,
         "batch_in_epoch": state.batch_in_epoch,
+        "steps_per_epoch": state.steps_per_epoch,
+        "dataset_size": len(dataset),
+        "world_size": state.world_size,
+        "nonfinite_skipped": state.nonfinite_skipped,
         "history": list(state.history),
         "epoch_seconds": list(state.epoch_seconds),
-        "rng": {
-            "torch": torch.get_rng_state(),
-            "cuda": list(torch.cuda.get_rng_state_all()) if torch.cuda.is_available() else [],
-        },
+        # at the training position (see ganframe.rng); "ranks" holds every rank's in a distributed run
+        "rng": state.rng_snapshot if state.rng_snapshot is not None else rng.capture(state.device),
     }

@@ -31,6 +31,7 @@ DEVICES = ("auto", "cpu", "cuda")
 SAMPLE_MODES = ("eval", "train")
 DATA_PATHS = ("auto", "device", "loader")
 PRECISIONS = ("fp32", "bf16")
+ON_NAN = ("stop", "skip")
 
 
 @dataclass
@@ -63,6 +64,8 @@ class RunConfig:
     compile: bool = False
     cuda_graph: bool = False
     keep_checkpoints: int = 0
+    on_nan: str = "stop"
+    sync_batchnorm: bool = False
     loggers: list[str] = field(default_factory=list)
     loss_options: dict[str, Any] = field(default_factory=dict)
     model_options: dict[str, Any] = field(default_factory=dict)
@@ -113,6 +116,12 @@ def validate(config: RunConfig) -> None:
     _choice("--sample-mode", config.sample_mode, SAMPLE_MODES)
     _choice("--data-path", config.data_path, DATA_PATHS)
     _choice("--precision", config.precision, PRECISIONS)
+    _choice("--on-nan", config.on_nan, ON_NAN)
+    if config.cuda_graph and config.on_nan == "skip":
+        raise UsageError(
+            "--on-nan skip reads every loss on the host before its update, which a captured CUDA graph cannot do; "
+            "use --on-nan stop (the default) with --cuda-graph."
+        )
 
 
 def resolve(config: RunConfig, model_defaults: dict[str, Any], data_root: str | None = None) -> RunConfig:

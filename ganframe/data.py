@@ -10,6 +10,11 @@ The plain path (:class:`LoaderBatches`) is a ``DataLoader`` over
 ``dataset[i]``, used for data sets that are not in memory (or that do not fit
 on the device). Both paths draw the same per-epoch permutation from the run's
 seed, so they yield the same batches in the same order.
+
+In a distributed run ``batch_size`` is the global batch: each process
+(``shard=(rank, world_size)``) yields its own ``batch_size // world_size``
+slice of every step's batch (:func:`rank_order`), so the ranks of one step
+together see exactly the batch a single process would.
 """
 
 from __future__ import annotations
@@ -90,15 +95,28 @@ def epoch_permutation(num_samples: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(num_samples, generator=generator)
 
 
+def rank_order(order: torch.Tensor, batch_size: int, shard: tuple[int, int]) -> torch.Tensor:
+    """This rank's part of an epoch's sample ``order``: slice ``rank`` of each global batch of
+    ``batch_size``, in step order (``order`` itself in a single process)."""
+    rank, world_size = shard
+    if world_size == 1:
+        return order
+    steps, per_rank = len(order) // batch_size, batch_size // world_size
+    return order[: steps * batch_size].view(steps, world_size, per_rank)[:, rank].reshape(-1)
+
+
 class DeviceBatches:
     """Batches gathered by index from a data set held on the training device."""
 
-    def __init__(self, dataset: InMemoryDataset, batch_size: int, device: torch.device, seed: int):
+    def __init__(
+        self, dataset: InMemoryDataset, batch_size: int, device: torch.device, seed: int, shard: tuple[int, int] = (0, 1)
+    ):
         self.source = dataset
         self.dataset = dataset.to(device)
         self.batch_size = batch_size
         self.device = device
         self.seed = seed
+        self.shard = shard
 
     def __len__(self) -> int:
         """Steps per epoch: the last partial batch is dropped so every step has the same shape."""
@@ -106,42 +124,54 @@ class DeviceBatches:
 
     def epoch(self, epoch: int, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         order = epoch_permutation(len(self.dataset), self.seed, epoch).to(self.device)
+        order = rank_order(order, self.batch_size, self.shard)
         data, labels = self.dataset.data, self.dataset.labels
+        size = self.batch_size // self.shard[1]
         for i in range(start, len(self)):
-            index = order[i * self.batch_size : (i + 1) * self.batch_size]
+            index = order[i * size : (i + 1) * size]
             yield scale_to_unit_range(data[index]), (labels[index] if labels is not None else None)
 
 
 class _PermutationSampler(Sampler[int]):
-    def __init__(self, num_samples: int, seed: int, epoch: int, skip: int):
+    def __init__(self, num_samples: int, seed: int, epoch: int, skip: int, batch_size: int, shard: tuple[int, int]):
         self.num_samples, self.seed, self.epoch, self.skip = num_samples, seed, epoch, skip
+        self.batch_size, self.shard = batch_size, shard
+
+    def _order(self) -> torch.Tensor:
+        order = epoch_permutation(self.num_samples, self.seed, self.epoch)
+        return rank_order(order, self.batch_size, self.shard)[self.skip :]
 
     def __iter__(self):
-        return iter(epoch_permutation(self.num_samples, self.seed, self.epoch)[self.skip :].tolist())
+        return iter(self._order().tolist())
 
     def __len__(self) -> int:
-        return self.num_samples - self.skip
+        return len(self._order())
 
 
 class LoaderBatches:
     """Batches from a ``DataLoader`` over ``dataset[i]`` (the documents' data path)."""
 
-    def __init__(self, dataset, batch_size: int, device: torch.device, seed: int, num_workers: int = 0):
+    def __init__(
+        self, dataset, batch_size: int, device: torch.device, seed: int, num_workers: int = 0,
+        shard: tuple[int, int] = (0, 1),
+    ):
         self.dataset = dataset
         self.batch_size = batch_size
         self.device = device
         self.seed = seed
         self.num_workers = num_workers
+        self.shard = shard
         self.has_labels = getattr(dataset, "num_classes", 0) > 0
 
     def __len__(self) -> int:
         return len(self.dataset) // self.batch_size
 
     def epoch(self, epoch: int, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        sampler = _PermutationSampler(len(self.dataset), self.seed, epoch, start * self.batch_size)
+        size = self.batch_size // self.shard[1]
+        sampler = _PermutationSampler(len(self.dataset), self.seed, epoch, start * size, self.batch_size, self.shard)
         loader = DataLoader(
             self.dataset,
-            batch_size=self.batch_size,
+            batch_size=size,
             sampler=sampler,
             drop_last=True,
             num_workers=self.num_workers,
@@ -155,16 +185,19 @@ class LoaderBatches:
             yield x, (y.to(self.device, non_blocking=True) if self.has_labels else None)
 
 
-def make_batches(dataset, batch_size: int, device: torch.device, seed: int, *, path: str = "auto"):
-    """Choose the data path: ``device`` (in-memory data set that fits), ``loader``, or ``auto``."""
+def make_batches(
+    dataset, batch_size: int, device: torch.device, seed: int, *, path: str = "auto", shard: tuple[int, int] = (0, 1)
+):
+    """Choose the data path: ``device`` (in-memory data set that fits), ``loader``, or ``auto``.
+    ``shard`` is ``(rank, world_size)`` in a distributed run (``batch_size`` is the global batch)."""
     in_memory = isinstance(dataset, InMemoryDataset)
     if path == "device" and not in_memory:
         raise ValueError("the device data path needs an InMemoryDataset")
     if path == "loader" or not in_memory:
-        return LoaderBatches(dataset, batch_size, device, seed)
+        return LoaderBatches(dataset, batch_size, device, seed, shard=shard)
     if path == "auto" and device.type == "cuda" and not _fits_on_gpu(dataset, device):
-        return LoaderBatches(dataset, batch_size, device, seed)
-    return DeviceBatches(dataset, batch_size, device, seed)
+        return LoaderBatches(dataset, batch_size, device, seed, shard=shard)
+    return DeviceBatches(dataset, batch_size, device, seed, shard=shard)
 
 
 def _fits_on_gpu(dataset: InMemoryDataset, device: torch.device, share: float = 0.5) -> bool:

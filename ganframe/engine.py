@@ -3,9 +3,17 @@
 The engine knows no particular model, loss or data set, and writes no files
 itself: the run directory, progress display and loggers are plugins that
 implement the lifecycle hooks (:mod:`ganframe.hookspecs`). Metrics stay on
-the device and are summed there; they are read back (one host sync) every
-``log_every`` steps and at the end of each epoch, then sent to ``on_metrics``
-as the mean over that window.
+the device (:mod:`ganframe.metrics_window`); they are read back (one host
+sync) every ``log_every`` steps of an epoch, at the end of each epoch and
+when training stops, checked for non-finite losses (:mod:`ganframe.nonfinite`)
+and sent to ``on_metrics`` as the mean over that window.
+
+The loop is resumable: it starts at ``state.epoch`` / ``state.batch_in_epoch``
+(set by :mod:`ganframe.resume`), takes the RNG states a checkpoint needs just
+before the hooks that write one, and runs hooks so that they cannot change
+the random numbers training draws (:mod:`ganframe.rng`). A stop request (a
+signal, a plugin) takes effect after the current step; in a distributed run
+after the step at which all ranks have agreed on it (the next metrics read).
 """
 
 from __future__ import annotations
@@ -16,10 +24,13 @@ from typing import Any
 import pluggy
 import torch
 
+from ganframe import nonfinite, rng
 from ganframe.accelerate import CUDAGraphStep, compile_networks
 from ganframe.assemble import Setup
 from ganframe.data import make_batches
+from ganframe.distributed import Processes
 from ganframe.errors import UsageError
+from ganframe.metrics_window import MetricsWindow
 from ganframe.sampling import grid_inputs
 from ganframe.state import RunState
 from ganframe.step import METRIC_NAMES, StepLevers, TrainStep
@@ -52,9 +63,10 @@ def make_optimizer(params, config, device: torch.device, *, capturable: bool = F
 class Trainer:
     """Runs one training run from a :class:`Setup`, calling the plugin manager's lifecycle hooks."""
 
-    def __init__(self, setup: Setup, manager: pluggy.PluginManager, *, run_dir=None):
+    def __init__(self, setup: Setup, manager: pluggy.PluginManager, *, run_dir=None, processes: Processes | None = None):
         config = setup.config
         self.setup = setup
+        self.processes = processes or Processes()
         self.hook = manager.hook
         self.device = setup.device
         torch.manual_seed(config.seed)
@@ -64,7 +76,7 @@ class Trainer:
         generator, discriminator = setup.generator, setup.discriminator
         if config.compile:
             generator, discriminator = compile_networks(generator, discriminator)
-        step = TrainStep(
+        self.step = TrainStep(
             generator,
             discriminator,
             setup.loss,
@@ -78,9 +90,10 @@ class Trainer:
             levers=StepLevers() if config.fast_path else StepLevers.plain(),
             autocast_cache=not config.cuda_graph,
         )
-        self.step_fn = CUDAGraphStep(step) if config.cuda_graph else step
         data_path = config.data_path if config.fast_path else "loader"
-        self.batches = make_batches(setup.dataset, config.batch_size, self.device, config.seed, path=data_path)
+        self.batches = make_batches(
+            setup.dataset, config.batch_size, self.device, config.seed, path=data_path, shard=self.processes.shard
+        )
         if len(self.batches) == 0:
             raise UsageError(
                 f"--batch-size {config.batch_size} is larger than data set '{config.dataset}' "
@@ -106,32 +119,98 @@ class Trainer:
             steps_per_epoch=len(self.batches),
             fixed_noise=noise,
             fixed_labels=labels,
+            is_main_process=self.processes.is_main,
+            rank=self.processes.rank,
+            world_size=self.processes.world_size,
         )
         self.state._emit = self._emit
-        self._window = torch.zeros(len(METRIC_NAMES), device=self.device)
-        self._window_steps = 0
+        self.processes.prepare(self.step, config, self.device)  # per-rank noise, DDP; nothing in one process
+        if config.on_nan == "skip":
+            self.step.skip_update = nonfinite.skip_guard(self.processes.all_true if self.processes.enabled else None)
+        #: what the loop calls: the step itself, or its CUDA-graph replay (captured lazily at the first
+        #: step, so a resumed run captures the restored optimizer state)
+        self.step_fn = CUDAGraphStep(self.step) if config.cuda_graph else self.step
+        self._window = MetricsWindow(len(METRIC_NAMES), min(config.log_every, len(self.batches)), self.device)
+        self._stop: str | None = None  # the stop request every process has agreed on
 
     def train_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> None:
-        """One step, its metrics summed into the device-side window (no host sync)."""
-        self._window += self.step_fn(real, labels)
-        self._window_steps += 1
+        """One step, its metrics kept in the device-side window (no host sync)."""
+        self._window.add(self.step_fn(real, labels))
 
     # -- metrics ---------------------------------------------------------------
     def _emit(self, metrics: dict[str, float]) -> None:
         state = self.state
         record = {"step": state.step, "epoch": state.current_epoch, **metrics}
         state.history.append(record)
-        self.hook.on_metrics(state=state, metrics=record)
+        with rng.preserved(self.device):
+            self.hook.on_metrics(state=state, metrics=record)
 
     def _flush(self) -> None:
-        """Read the window's mean metrics from the device (the only host sync) and emit them."""
-        if self._window_steps == 0:
+        """Read the window's metrics from the device (the only host sync), agree on stop requests
+        across processes, stop on (or count) non-finite losses, and emit the window's mean."""
+        state, processes = self.state, self.processes
+        steps = len(self._window)
+        rows = self._window.take()
+        if processes.enabled:
+            rows = self._agree(rows)
+        if steps == 0:
             return
-        values = (self._window / self._window_steps).tolist()
-        self._window.zero_()
-        self._window_steps = 0
-        self.state.metrics = dict(zip(METRIC_NAMES, values))
-        self._emit(self.state.metrics)
+        rows = rows.cpu()
+        first_step = state.step - steps + 1
+        if state.config.on_nan == "stop":
+            bad = nonfinite.first_nonfinite(rows)
+            if bad is not None:
+                row, name, value = bad
+                kept = state.last_checkpoint if state.is_main_process else "the newest one rank 0 wrote"
+                raise nonfinite.NonFiniteLossError(
+                    nonfinite.stop_message(name, value, first_step + row, state.current_epoch, kept)
+                )
+        finite = nonfinite.finite_rows(rows)
+        state.nonfinite_skipped += int((~finite).sum())
+        if not finite.any():
+            return
+        state.metrics = dict(zip(METRIC_NAMES, rows[finite].mean(dim=0).tolist()))
+        if state.nonfinite_skipped:
+            state.metrics["nonfinite_skipped"] = state.nonfinite_skipped
+        self._emit(state.metrics)
+
+    def _agree(self, rows: torch.Tensor) -> torch.Tensor:
+        """One all-reduce per metrics read: the rows averaged over the ranks, and every rank's stop
+        request counted, so all ranks stop after the same step with the same reason."""
+        state = self.state
+        requested = state._stop_requested
+        votes = [requested == "SIGINT", requested == "SIGTERM", requested not in (None, "SIGINT", "SIGTERM")]
+        packed = torch.cat([rows.flatten(), torch.tensor(votes, dtype=rows.dtype, device=rows.device)])
+        self.processes.sum_(packed)
+        sigint, sigterm, other = packed[-3:].tolist()
+        if sigint or sigterm or other:
+            self._stop = "SIGINT" if sigint else "SIGTERM" if sigterm else (requested or "stop requested by another rank")
+        return packed[:-3].view_as(rows) / self.processes.world_size
+
+    def _stop_agreed(self) -> str | None:
+        """The stop to act on now: in one process any request at once; in a distributed run only
+        one that every rank knows of (see :meth:`_agree`)."""
+        if not self.processes.enabled and self.state._stop_requested is not None:
+            self._stop = self.state._stop_requested
+        return self._stop
+
+    # -- hooks that may write checkpoints ------------------------------------------
+    def _snapshot_rng(self) -> dict:
+        """RNG states at the training position, every rank's in a distributed run (a collective)."""
+        local = rng.capture(self.device)
+        if not self.processes.enabled:
+            return local
+        return {**local, "ranks": self.processes.gather(local)}
+
+    def _checkpoint_hook(self, hook) -> None:
+        """Call an epoch-end or train-end hook with the RNG snapshot a checkpoint stores."""
+        state = self.state
+        state.rng_snapshot = self._snapshot_rng()
+        try:
+            with rng.preserved(self.device):
+                hook(state=state)
+        finally:
+            state.rng_snapshot = None
 
     # -- the loop ----------------------------------------------------------------
     def fit(self) -> RunState:
@@ -141,39 +220,46 @@ class Trainer:
             state.total_steps = min(state.total_steps, config.max_steps)
         self.setup.generator.train()
         self.setup.discriminator.train()
-        self.hook.on_train_start(state=state)
+        with rng.preserved(self.device):
+            self.hook.on_train_start(state=state)
         try:
             self._epochs()
+        except KeyboardInterrupt:
+            state.stop_reason = "interrupted"
+            raise
+        except nonfinite.NonFiniteLossError:
+            state.stop_reason = "nonfinite"
+            raise
+        except BaseException:
+            state.stop_reason = "error"
+            raise
         finally:
-            self._flush()
-            if state.stop_reason is None:
-                state.stop_reason = "error"
-            self.hook.on_train_end(state=state)
+            if state.stopped_cleanly:
+                self._checkpoint_hook(self.hook.on_train_end)
+            else:
+                self.hook.on_train_end(state=state)
         return state
 
     def _epochs(self) -> None:
         state, config = self.state, self.setup.config
-        while state.epoch < config.epochs:
+        while state.epoch < config.epochs and state.step < state.total_steps:
             started = time.perf_counter()
             for real, labels in self.batches.epoch(state.epoch, start=state.batch_in_epoch):
                 self.train_step(real, labels)
                 state.step += 1
                 state.batch_in_epoch += 1
                 self.hook.on_step_end(state=state)
-                if self._window_steps >= config.log_every:
+                if state.batch_in_epoch % config.log_every == 0:
                     self._flush()
-                if state.step >= state.total_steps or state._stop_requested:
+                if state.step >= state.total_steps or self._stop_agreed():
                     break
-            self._flush()
+            self._flush()  # before any checkpoint: a NaN raises here, so none is written after it
             if state.batch_in_epoch >= state.steps_per_epoch:
                 state.epoch += 1
                 state.batch_in_epoch = 0
                 state.epoch_seconds.append(time.perf_counter() - started)
-                self.hook.on_epoch_end(state=state)
-            if state._stop_requested:
-                state.stop_reason = state._stop_requested
+                self._checkpoint_hook(self.hook.on_epoch_end)
+            if self._stop_agreed():
+                state.stop_reason = self._stop
                 return
-            if state.step >= state.total_steps and state.epoch < config.epochs:
-                state.stop_reason = "max_steps"
-                return
-        state.stop_reason = "finished"
+        state.stop_reason = "finished" if state.epoch >= config.epochs else "max_steps"

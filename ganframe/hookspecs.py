@@ -166,7 +166,9 @@ def register_loggers(register: Register) -> None:
 @hookspec
 def on_train_start(state: RunState) -> None:
     """Called once before the first step, after networks, optimizers and data
-    are ready (and, on resume, after the checkpoint is restored)."""
+    are ready (and, on resume, after the checkpoint is restored: ``state.step``
+    and ``state.history`` then continue the interrupted run; a logger that
+    appends should drop what it wrote after ``state.step``)."""
 
 
 @hookspec
@@ -189,10 +191,20 @@ def on_metrics(state: RunState, metrics: dict[str, float]) -> None:
 @hookspec
 def on_epoch_end(state: RunState) -> None:
     """Called after the last step of each epoch; ``state.epoch`` is the
-    number of the epoch just finished (1-based)."""
+    number of the epoch just finished (1-based).
+
+    Lifecycle hooks other than ``on_step_end`` run with the random number
+    generators saved and restored around them, so drawing random numbers here
+    (samples, evaluation) never changes training. A checkpoint written here
+    stores the generators' states as training left them
+    (``state.rng_snapshot``, used by :func:`ganframe.checkpoint.state_payload`).
+    """
 
 
 @hookspec
 def on_train_end(state: RunState) -> None:
-    """Called once when training stops: finished, stopped by
-    ``--max-steps``, or interrupted (``state.stop_reason`` says which)."""
+    """Called once when training stops; ``state.stop_reason`` says why:
+    ``finished``, ``max_steps``, ``SIGINT`` / ``SIGTERM``, a plugin's
+    ``request_stop`` reason, or ``error`` / ``nonfinite`` / ``interrupted``
+    (a second Ctrl-C). ``state.stopped_cleanly`` is true for the first group,
+    the only ones after which a checkpoint should be written."""

@@ -11,7 +11,10 @@ Layout (``--out``, default ``runs/<time>-<model>-<loss>``)::
     checkpoints/epoch-0001.pt  a checkpoint per epoch (and step-N.pt when stopped mid-epoch)
 
 Only the main process of a distributed run writes. Every file except the
-append-only metrics log is written atomically.
+append-only metrics log is written atomically. The metrics log starts as the
+run's history so far (empty for a new run, the checkpoint's rows on resume),
+so rows a killed run appended after its last checkpoint are dropped rather
+than duplicated.
 """
 
 from __future__ import annotations
@@ -57,7 +60,6 @@ class RunFiles:
         self.samples_dir = self.run_dir / "samples"
         self.checkpoints_dir = self.run_dir / "checkpoints"
         self.metrics_path = self.run_dir / "metrics.jsonl"
-        self._checkpointed_step: int | None = None
         self._reference: torch.Tensor | None = None
 
     # -- hooks -------------------------------------------------------------------
@@ -67,6 +69,8 @@ class RunFiles:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         write_json(self.run_dir / "config.json", self._config_document(state))
+        rows = "".join(json.dumps(record) + "\n" for record in state.history)
+        atomic_write(self.metrics_path, lambda handle: handle.write(rows.encode()))
         real = real_examples(state.dataset, state.model_spec.num_classes, state.conditional, state.model_spec.sample_shape)
         self._reference = real
         if not (self.run_dir / "real.png").exists():
@@ -90,9 +94,9 @@ class RunFiles:
 
     @hookimpl(trylast=True)
     def on_train_end(self, state):
-        if not state.is_main_process:
+        if not state.is_main_process or state.stop_reason == "interrupted":  # a second Ctrl-C: write nothing more
             return
-        if state.stop_reason != "error" and state.step > 0 and self._checkpointed_step != state.step:
+        if state.stopped_cleanly and state.step > 0 and state.checkpoint_step != state.step:
             self._save_samples(state, f"step-{state.step:07d}.png")
             self._checkpoint(state, f"step-{state.step:07d}.pt")
         save_losses_plot(state.history, self.run_dir / "losses.png", title=self._title(state))
@@ -106,8 +110,9 @@ class RunFiles:
         save_samples(samples, self.samples_dir / name, nrow=ROW_LENGTH, reference=self._reference)
 
     def _checkpoint(self, state, name: str) -> None:
-        save_checkpoint(self.checkpoints_dir / name, state_payload(state))
-        self._checkpointed_step = state.step
+        path = self.checkpoints_dir / name
+        save_checkpoint(path, state_payload(state))
+        state.last_checkpoint, state.checkpoint_step = path, state.step
         keep = state.config.keep_checkpoints
         if keep > 0:
             for old in checkpoint_files(self.checkpoints_dir)[:-keep]:

@@ -1,17 +1,23 @@
 """One training run end to end: validate everything, then create the run
 directory, register the per-run plugins, train.
 
-All user mistakes are found before the run directory exists, so a rejected
-command leaves no files behind.
+All user mistakes are found before the run directory exists (or, on resume,
+before it is changed), so a rejected command leaves no files behind. The same
+function serves one process and every rank of a torchrun launch
+(:mod:`ganframe.distributed`), a new run and ``--resume`` (:mod:`ganframe.resume`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from ganframe import distributed, resume
 from ganframe.assemble import build_setup
 from ganframe.config import RunConfig
 from ganframe.engine import Trainer
@@ -19,6 +25,7 @@ from ganframe.errors import UsageError
 from ganframe.plugins import PluginSet
 from ganframe.progress import ProgressReporter
 from ganframe.run_files import RunFiles
+from ganframe.signals import stop_on_signals
 from ganframe.state import RunState
 
 
@@ -69,14 +76,60 @@ def train(
     stream: TextIO | None = None,
     interactive: bool | None = None,
     extra_plugins: list[Any] | None = None,
+    resume_from: str | Path | None = None,
+    explicit: frozenset[str] | set[str] = frozenset(),
+    notes: TextIO | None = None,
 ) -> RunState:
-    """Train as ``config`` says and return the final state; raises GanframeError on user mistakes."""
+    """Train as ``config`` says and return the final state; raises GanframeError on user mistakes.
+
+    ``resume_from`` continues that run directory; ``explicit`` names the RunConfig fields
+    the user set (only those are checked against, or may change, the resumed run).
+    Notes for the user (resume fallbacks) go to ``notes`` (stderr)."""
+    processes = distributed.from_environment(config.device)
+    try:
+        trainer, loggers, messages = _prepare(config, plugins, processes, resume_from, set(explicit))
+        if processes.is_main:
+            for message in messages:
+                (notes or sys.stderr).write(f"ganframe: {message}\n")
+        run_dir = trainer.state.run_dir
+        per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or [])]
+        with registered(plugins.manager, per_run), stop_on_signals(trainer.state, notes):
+            state = trainer.fit()
+    except BaseException:
+        processes.close(wait=False)
+        raise
+    processes.close(wait=True)
+    return state
+
+
+def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, explicit: set[str]):
+    """The trainer (restored from a checkpoint when resuming), the loggers and notes for the user;
+    every check runs here, before any file of the run changes."""
+    payload, messages = None, []
+    if resume_from is not None:
+        plan = resume.plan(resume_from, config, explicit, processes)
+        config, payload, messages = plan.config, plan.payload, plan.notes
+    else:
+        config = _agree_on_new_run(config, processes)
     setup = build_setup(config, plugins.registry)
-    run_dir = Path(setup.config.out) if setup.config.out else default_run_dir(setup.config)
-    check_run_dir(run_dir)
+    processes.check(setup.config, setup.device)
+    run_dir = Path(setup.config.out) if setup.config.out else processes.from_main(default_run_dir(setup.config))
+    if resume_from is None:
+        check_run_dir(run_dir)
     setup.config.out = str(run_dir)
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
-    trainer = Trainer(setup, plugins.manager, run_dir=run_dir)
-    per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or [])]
-    with registered(plugins.manager, per_run):
-        return trainer.fit()
+    trainer = Trainer(setup, plugins.manager, run_dir=run_dir, processes=processes)
+    if payload is not None:
+        messages += resume.restore(trainer, payload)
+        resume.check_target(trainer.state, setup.config)
+    if resume_from is not None and processes.is_main:
+        messages += resume.remove_partial_files(run_dir)
+    return trainer, loggers, messages
+
+
+def _agree_on_new_run(config: RunConfig, processes) -> RunConfig:
+    """Every rank of a new distributed run uses rank 0's seed (a random one is drawn once)."""
+    if not processes.enabled:
+        return config
+    seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
+    return dataclasses.replace(config, seed=processes.from_main(seed))

@@ -52,8 +52,23 @@ class RunState:
     epoch_seconds: list[float] = field(default_factory=list)
     fixed_noise: torch.Tensor | None = None
     fixed_labels: torch.Tensor | None = None
+    #: why training ended: "finished", "max_steps", "SIGINT"/"SIGTERM", a plugin's reason,
+    #: or (no checkpoint is written for these) "error", "nonfinite", "interrupted"
     stop_reason: str | None = None
     is_main_process: bool = True
+    #: this process's rank and the number of processes (1 unless launched by torchrun)
+    rank: int = 0
+    world_size: int = 1
+    #: the newest checkpoint of this run and the step it holds (set by whoever writes one, and on resume)
+    last_checkpoint: Path | None = None
+    checkpoint_step: int | None = None
+    #: the checkpoint this run was resumed from
+    resumed_from: Path | None = None
+    #: steps whose update was skipped for a non-finite loss (``--on-nan skip``)
+    nonfinite_skipped: int = 0
+    #: RNG states at the training position, set by the engine just before the hooks that may
+    #: checkpoint (epoch end, train end) and cleared after them; see :mod:`ganframe.rng`
+    rng_snapshot: dict[str, Any] | None = None
     _emit: Callable[[dict[str, float]], None] | None = None
     _stop_requested: str | None = None
 
@@ -65,6 +80,11 @@ class RunState:
     def current_epoch(self) -> int:
         """1-based number of the epoch being trained (or just finished)."""
         return self.epoch + 1 if self.batch_in_epoch else max(self.epoch, 1)
+
+    @property
+    def stopped_cleanly(self) -> bool:
+        """Training ended at a consistent point worth a checkpoint (not on an error, a NaN or a hard interrupt)."""
+        return self.stop_reason not in (None, "error", "nonfinite", "interrupted")
 
     def log(self, metrics: dict[str, float]) -> None:
         """Send figures (e.g. evaluation scores) to every ``on_metrics`` hook, stamped with step and epoch."""

@@ -16,6 +16,13 @@ never reads it back to the host: the engine reads metrics every N steps.
 loop while computing the same thing; ``StepLevers.plain()`` turns them all
 off, which is how the benchmarks measure each one and how the tests check the
 fast path trains the same model as the plain one.
+
+In a distributed run (:mod:`ganframe.distributed`) ``generator_sync`` and
+``discriminator_sync`` are the DistributedDataParallel wrappers, called only
+where that network's own gradients are computed (D on real and fake in the D
+phase, G in the G phase), so DDP all-reduces exactly those gradients; the
+no-grad fakes and the frozen D of the G phase use the plain modules. In one
+process both are the modules themselves, so nothing changes.
 """
 
 from __future__ import annotations
@@ -93,13 +100,20 @@ class TrainStep:
         self.levers = levers
         self.autocast_cache = autocast_cache
         self.joint = levers.joint_discriminator and not batch_coupled(discriminator)
+        #: the networks as called where their gradients are computed (DDP wrappers when distributed)
+        self.generator_sync: nn.Module = generator
+        self.discriminator_sync: nn.Module = discriminator
+        #: ``--on-nan skip``: called with each loss before its update; True skips that update
+        self.skip_update = None
 
     # -- calling the networks with conditioning handled ------------------------
-    def generate(self, noise: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        return self.generator(noise, labels) if self.g_conditional else self.generator(noise)
+    def generate(self, noise: torch.Tensor, labels: torch.Tensor | None, net: nn.Module | None = None) -> torch.Tensor:
+        net = self.generator if net is None else net
+        return net(noise, labels) if self.g_conditional else net(noise)
 
-    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        logits = self.discriminator(x, labels) if self.d_conditional else self.discriminator(x)
+    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None, net: nn.Module | None = None) -> torch.Tensor:
+        net = self.discriminator if net is None else net
+        logits = net(x, labels) if self.d_conditional else net(x)
         return logits.reshape(logits.shape[0]).float()
 
     def sample_inputs(self, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -109,6 +123,13 @@ class TrainStep:
         if self.g_conditional or self.d_conditional:
             labels = torch.randint(0, self.num_classes, (n,), device=device)
         return noise, labels
+
+    def _update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        if self.skip_update is not None and self.skip_update(loss):
+            return
+        loss.backward()
+        optimizer.step()
 
     def _autocast(self, device: torch.device):
         return torch.autocast(
@@ -133,17 +154,17 @@ class TrainStep:
                 "discriminator", real_logits, fake_logits, real, fake, real_labels, fake_labels, self.discriminate
             )
             d_loss = self.loss.discriminator_loss(inputs)
-        self.d_optimizer.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.d_optimizer.step()
+        self._update(d_loss, self.d_optimizer)
         return d_loss, real_logits, fake_logits
 
     def _discriminate_pair(self, real, real_labels, fake, fake_labels):
+        """D's logits on the real and the fake batch, through the (DDP-wrapped) D whose gradients count."""
+        net = self.discriminator_sync
         if not self.joint:
-            return self.discriminate(real, real_labels), self.discriminate(fake, fake_labels)
+            return self.discriminate(real, real_labels, net), self.discriminate(fake, fake_labels, net)
         both = torch.cat([real, fake.to(real.dtype)])
         labels = torch.cat([real_labels, fake_labels]) if self.d_conditional else None
-        logits = self.discriminate(both, labels)
+        logits = self.discriminate(both, labels, net)
         return logits[: real.shape[0]], logits[real.shape[0] :]
 
     def generator_phase(self, real: torch.Tensor, real_labels: torch.Tensor | None) -> torch.Tensor:
@@ -154,15 +175,13 @@ class TrainStep:
             self.discriminator.requires_grad_(False)
         try:
             with self._autocast(real.device):
-                fake = self.generate(noise, fake_labels)
+                fake = self.generate(noise, fake_labels, self.generator_sync)
                 fake_logits = self.discriminate(fake, fake_labels)
                 inputs = LossInputs(
                     "generator", None, fake_logits, real, fake, real_labels, fake_labels, self.discriminate
                 )
                 g_loss = self.loss.generator_loss(inputs)
-            self.g_optimizer.zero_grad(set_to_none=True)
-            g_loss.backward()
-            self.g_optimizer.step()
+            self._update(g_loss, self.g_optimizer)
         finally:
             if freeze:
                 self.discriminator.requires_grad_(True)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import pytest
+# One intra-op thread for the tests and the subprocesses they start (set before torch loads):
+# on a small, shared CPU two threads spin against each other and make tiny steps 5-15x slower,
+# and in-process and subprocess runs then compute with the same thread count (bit-identical).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from tests.idx import make_mnist_root
-from tests.plugin_dists import site  # noqa: F401  (fixture: fake installed plugin distributions)
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.idx import make_mnist_root  # noqa: E402
+from tests.plugin_dists import site  # noqa: E402, F401  (fixture: fake installed plugin distributions)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -139,3 +139,8 @@ def test_cuda_graph_step_trains_like_the_eager_step(plugin_set, tiny_root):
     assert all(math.isfinite(x) for pair in b for x in pair)
     assert abs(sum(x for x, _ in a) - sum(x for x, _ in b)) / 10 < 0.2  # same dynamics (noise streams differ)
     assert b[0] != b[-1]
+
+
+def test_cuda_graph_refuses_host_reads_of_on_nan_skip(cli, tmp_path):
+    result = cli("run", "--dataset", "ring", "--cuda-graph", "--on-nan", "skip", "--out", tmp_path / "x")
+    assert result.exit_code == 2 and "--on-nan skip" in result.output and "Traceback" not in result.output

@@ -1,19 +1,37 @@
-"""``ganframe run``: train a GAN from plugins picked by name."""
+"""``ganframe run``: train a GAN from plugins picked by name (also each rank of ``torchrun -m ganframe run``)."""
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import typer
 
-from ganframe.cli.errors import user_errors
-from ganframe.config import DATA_PATHS, DEVICES, OPTIMIZERS, PRECISIONS, SAMPLE_MODES, RunConfig, parse_key_values
+from ganframe.cli.errors import report, user_errors
+from ganframe.config import (
+    DATA_PATHS, DEVICES, ON_NAN, OPTIMIZERS, PRECISIONS, SAMPLE_MODES, RunConfig, parse_key_values,
+)
 
 _MODELS = "Model: a generator + discriminator pair registered under one name (mlp, cgan, mlp-small, batchnorm, ...)."
 
 
+#: command-line parameters whose RunConfig field has another name
+_FIELDS = {"logger": "loggers", "loss_option": "loss_options", "smooth": "loss_options",
+           "model_option": "model_options", "dataset_option": "dataset_options"}
+
+
+def explicit_fields(ctx: typer.Context) -> set[str]:
+    """RunConfig fields the user set on the command line (or through the environment)."""
+    def given(name: str) -> bool:  # click's ParameterSource, by name (Typer vendors its own click)
+        source = ctx.get_parameter_source(name)
+        return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+    return {_FIELDS.get(name, name) for name in ctx.params if given(name)} - {"resume"}
+
+
 @user_errors
 def run(
+    ctx: typer.Context,
     model: str = typer.Option("mlp", "--model", "-m", help=_MODELS),
     generator: Optional[str] = typer.Option(None, "--generator", help="Override the model's generator."),
     discriminator: Optional[str] = typer.Option(None, "--discriminator", help="Override the model's discriminator."),
@@ -26,8 +44,8 @@ def run(
         None, "--data-root", help="Folder holding data sets (default: $GANFRAME_DATA, else a per-user cache)."
     ),
     epochs: int = typer.Option(20, "--epochs", "-e", help="Number of epochs (the total, also on resume)."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many steps (smoke runs)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", help="Batch size (default: the model's, else 64)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop at this step, counted from the run's start (smoke runs; not kept on --resume)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", help="Batch size per step (default: the model's, else 64); under torchrun the global batch, split over the processes."),
     latent_dim: Optional[int] = typer.Option(None, "--latent-dim", help="Noise size (default: the model's, else 100)."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate for both networks (default 2e-4)."),
     beta1: Optional[float] = typer.Option(None, "--beta1", help="Adam beta1 (default 0.9, PyTorch's default as in the documents)."),
@@ -48,6 +66,22 @@ def run(
     compile_networks: bool = typer.Option(False, "--compile", help="torch.compile G and D (meant for CUDA)."),
     cuda_graph: bool = typer.Option(False, "--cuda-graph", help="Capture the whole D+G step in one CUDA graph (CUDA only)."),
     keep_checkpoints: int = typer.Option(0, "--keep-checkpoints", help="Keep only the newest N checkpoints (0: all)."),
+    resume: Optional[str] = typer.Option(
+        None, "--resume", metavar="RUN_DIR",
+        help="Continue the run in RUN_DIR from its newest readable checkpoint (weights, optimizers, counters, RNG, "
+        "data position). --epochs/--max-steps stay totals; only --epochs, --max-steps, --log-every, "
+        "--keep-checkpoints, --device, --data-root, --data-path, --logger, --sample-mode, --on-nan and "
+        "--sync-batchnorm may differ from the run.",
+    ),
+    on_nan: str = typer.Option(
+        "stop", "--on-nan",
+        help=f"A NaN/Inf loss: {' or '.join(ON_NAN)}. stop: end the run (exit 1), keeping the last good checkpoint; "
+        "skip: skip that update and count it (costs a host sync per update).",
+    ),
+    sync_batchnorm: bool = typer.Option(
+        False, "--sync-batchnorm",
+        help="Distributed CUDA runs: BatchNorm statistics over the global batch (SyncBatchNorm).",
+    ),
     logger: Optional[list[str]] = typer.Option(None, "--logger", help="Enable a logger plugin (repeatable)."),
     loss_option: Optional[list[str]] = typer.Option(None, "--loss-option", help="KEY=VALUE passed to the loss (repeatable)."),
     model_option: Optional[list[str]] = typer.Option(None, "--model-option", help="KEY=VALUE passed to G and D (repeatable)."),
@@ -63,7 +97,8 @@ def run(
         lr=lr, beta1=beta1, beta2=beta2, optimizer=optimizer, momentum=momentum, device=device, seed=seed,
         out=out, log_every=log_every, sample_mode=sample_mode, data_path=data_path, precision=precision,
         fast_path=fast_path, compile=compile_networks, cuda_graph=cuda_graph,
-        keep_checkpoints=keep_checkpoints, loggers=list(logger or []), loss_options=loss_options,
+        keep_checkpoints=keep_checkpoints, on_nan=on_nan, sync_batchnorm=sync_batchnorm,
+        loggers=list(logger or []), loss_options=loss_options,
         model_options=parse_key_values(model_option, "--model-option"),
         dataset_options=parse_key_values(dataset_option, "--dataset-option"),
     )
@@ -74,5 +109,32 @@ def run(
     plugins = get_plugins()
     from ganframe.runner import train  # imports torch
 
-    state = train(config, plugins)
+    from ganframe.signals import EXIT_CODES, INTERRUPTED_EXIT_CODE
+
+    try:
+        state = train(config, plugins, resume_from=resume, explicit=explicit_fields(ctx))
+    except KeyboardInterrupt:
+        report("interrupted at once; the last checkpoint written is kept (files are replaced atomically).",
+               prefix="Interrupted")
+        raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
+    if not state.is_main_process:
+        raise typer.Exit(EXIT_CODES.get(state.stop_reason, 0))
+    _summary(state)
+    if state.stop_reason in EXIT_CODES:
+        raise typer.Exit(EXIT_CODES[state.stop_reason])
+
+
+def _summary(state) -> None:
+    """The closing lines: where the run is; after a signal, its checkpoint and the command that resumes it."""
+    from ganframe.resume import resume_command
+
+    if state.resumed_from is not None and state.last_checkpoint == state.resumed_from and state.stop_reason == "finished":
+        typer.echo(f"Nothing to train: {state.run_dir} already completed its {state.config.epochs} epoch(s); "
+                   "pass a larger --epochs to train further.")
     typer.echo(f"Run directory: {state.run_dir} (stopped: {state.stop_reason}, {state.step} steps)")
+    if state.stop_reason in ("SIGINT", "SIGTERM"):
+        sys.stderr.write(
+            f"Stopped by {state.stop_reason} after step {state.step} (epoch {state.current_epoch} of "
+            f"{state.config.epochs}). Checkpoint: {state.last_checkpoint}\n"
+            f"Resume with: {resume_command(state.run_dir, state.world_size)}\n"
+        )

@@ -1,0 +1,246 @@
+"""``ganframe run --resume RUN_DIR``: continue a run exactly where it stopped.
+
+The run directory is the source of truth: the newest checkpoint that loads
+(falling back past unreadable ones, and saying so) gives the config, the
+networks, both optimizers, the step / epoch / position in the epoch's data
+order, the metrics history and every process's RNG states; a run killed
+before its first checkpoint starts again from step 0 with its
+``config.json``. On CPU with the same settings, a resumed run ends with
+weights bit-identical to a run that was never interrupted.
+
+Options given with ``--resume`` either may change (:data:`MAY_CHANGE`: when
+and how long to train, where data and devices are, how progress is shown) or
+must agree with the run; anything else that differs (model, loss, data set,
+batch size, learning rate, seed, ...) is one clear error listing them all.
+``--epochs`` and ``--max-steps`` are totals, counted from the run's start;
+``--max-steps`` is not inherited, so a run stopped with ``--max-steps``
+continues to its ``--epochs`` when resumed without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganframe import rng
+from ganframe.checkpoint import CheckpointError, load_checkpoint, newest_readable
+from ganframe.config import RunConfig
+from ganframe.errors import UsageError
+
+#: RunConfig fields an option given with --resume may change
+MAY_CHANGE = (
+    "epochs", "max_steps", "log_every", "keep_checkpoints", "device", "data_root", "data_path",
+    "loggers", "sample_mode", "on_nan", "sync_batchnorm",
+)
+
+_OPTION_NAMES = {
+    "loggers": "--logger",
+    "loss_options": "--loss-option",
+    "model_options": "--model-option",
+    "dataset_options": "--dataset-option",
+}
+
+
+def option_name(field_name: str) -> str:
+    """The CLI option that sets a RunConfig field (``max_steps`` -> ``--max-steps``)."""
+    return _OPTION_NAMES.get(field_name, "--" + field_name.replace("_", "-"))
+
+
+@dataclass
+class ResumePlan:
+    """What to resume: the merged config, the checkpoint (``None``: start again) and notes for the user."""
+
+    run_dir: Path
+    config: RunConfig
+    payload: dict[str, Any] | None
+    notes: list[str] = field(default_factory=list)
+
+
+# -- choosing the checkpoint and the config ---------------------------------------------
+def plan(run_dir: str | Path, given: RunConfig, explicit: set[str] | frozenset[str], processes) -> ResumePlan:
+    """Pick the checkpoint (rank 0 decides, every rank loads it) and merge the options given."""
+    run_dir = Path(run_dir)
+    choice = _choose(run_dir) if processes.is_main else None
+    path, notes, saved = processes.from_main(choice[:3] if choice else None)
+    payload = None
+    if path is not None:
+        payload = choice[3] if choice else load_checkpoint(path)
+        saved = payload.get("config")
+        if not isinstance(saved, dict):
+            raise CheckpointError(f"Checkpoint {path} holds no run config; it cannot be resumed.")
+    config = merge(RunConfig.from_dict(saved), given, explicit, run_dir)
+    return ResumePlan(run_dir, config, payload, notes)
+
+
+def _choose(run_dir: Path) -> tuple[str | None, list[str], dict | None, dict | None]:
+    """``(checkpoint path, notes, config.json, payload)`` for a run directory, on the main process."""
+    if run_dir.is_file():
+        raise UsageError(
+            f"--resume takes a run directory, not a file; {run_dir} is a file. Give the folder the run was written "
+            "to (the one holding config.json and checkpoints/); its newest readable checkpoint is used."
+        )
+    if not run_dir.is_dir():
+        raise UsageError(f"--resume {run_dir}: no such run directory; give the folder a run was written to.")
+    notes: list[str] = []
+    payload, skipped = newest_readable(run_dir)
+    if payload is not None:
+        for message in skipped:
+            notes.append(f"{message} Resuming from the previous checkpoint, {payload['path']}.")
+        return payload["path"], notes, None, payload
+    config_file = run_dir / "config.json"
+    if not config_file.is_file():
+        raise UsageError(
+            f"--resume {run_dir}: it has neither a checkpoint nor a config.json, so there is nothing to resume "
+            "(the run was stopped before it started); start a new run instead."
+        )
+    try:
+        saved = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--resume {run_dir}: {config_file} cannot be read ({exc}).") from None
+    notes.append(f"{run_dir} has no checkpoint yet; training it again from step 0 with its config.json.")
+    return None, notes, saved, None
+
+
+def remove_partial_files(run_dir: Path) -> list[str]:
+    """Delete the hidden temp files of atomic writes a killed process left (``.NAME.XXXX.tmp``);
+    called once every check has passed, just before training resumes."""
+    removed = 0
+    for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
+        for leftover in folder.glob(".*.tmp") if folder.is_dir() else []:
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return [f"Removed {removed} partial file(s) a killed run left in {run_dir}."] if removed else []
+
+
+def merge(saved: RunConfig, given: RunConfig, explicit, run_dir: Path) -> RunConfig:
+    """The run's saved config with the options in :data:`MAY_CHANGE` taken from ``given``
+    where given explicitly; any other explicit option must agree with the run."""
+    config = dataclasses.replace(saved, max_steps=None, out=str(run_dir))
+    conflicts = []
+    for name in sorted(explicit):
+        value = getattr(given, name)
+        if name in MAY_CHANGE:
+            setattr(config, name, value)
+        elif name == "out":
+            if Path(value).resolve() != run_dir.resolve():
+                conflicts.append(f"--out {value} (a resumed run stays in {run_dir})")
+        elif not _agrees(getattr(saved, name), value):
+            conflicts.append(f"{option_name(name)} {_show(value)} (the run has {_show(getattr(saved, name))})")
+    if conflicts:
+        allowed = ", ".join(option_name(n) for n in MAY_CHANGE)
+        raise UsageError(
+            f"Cannot resume {run_dir} with " + "; ".join(conflicts) + ". A resumed run keeps the model, loss, "
+            f"data set and training settings it started with; options that may change on resume are {allowed}. "
+            "Start a new run (without --resume) to train with other settings."
+        )
+    return config
+
+
+def _agrees(saved: Any, given: Any) -> bool:
+    if isinstance(given, dict):  # only the keys given must agree; the run's others are its defaults
+        return isinstance(saved, dict) and all(k in saved and _agrees(saved[k], v) for k, v in given.items())
+    if given is None or str(saved) == str(given):
+        return True
+    try:
+        return float(saved) == float(given)
+    except (TypeError, ValueError):
+        return False
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items()) or "(none)"
+    return str(value)
+
+
+# -- putting a checkpoint back into a built trainer ----------------------------------------
+def restore(trainer, payload: dict[str, Any]) -> list[str]:
+    """Load ``payload`` into ``trainer`` (after its construction, which seeds the RNG); returns notes."""
+    state, path = trainer.state, payload["path"]
+    _check_same_run(state, payload)
+    for name in ("generator", "discriminator", "g_optimizer", "d_optimizer"):
+        try:
+            getattr(state, name).load_state_dict(payload[name])
+        except (KeyError, RuntimeError, ValueError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CheckpointError(f"Checkpoint {path}: its {name} state does not fit this run ({reason}).") from None
+    state.step, state.epoch, state.batch_in_epoch = payload["step"], payload["epoch"], payload["batch_in_epoch"]
+    state.history = list(payload.get("history", []))
+    state.epoch_seconds = list(payload.get("epoch_seconds", []))
+    state.nonfinite_skipped = int(payload.get("nonfinite_skipped", 0))
+    state.last_checkpoint = state.resumed_from = Path(path)
+    state.checkpoint_step = state.step
+    return _restore_rng(state, payload)
+
+
+def _check_same_run(state, payload: dict[str, Any]) -> None:
+    """The checkpoint must describe the networks and data this run built."""
+    path, model, spec = payload["path"], payload.get("model", {}), state.model_spec
+    built = {
+        **state.component_names,
+        "sample_shape": list(spec.sample_shape),
+        "num_classes": spec.num_classes,
+        "latent_dim": spec.latent_dim,
+    }
+    differ = [f"{k} {model.get(k)!r} in the checkpoint but {v!r} now" for k, v in built.items() if model.get(k) != v]
+    if differ:
+        raise CheckpointError(
+            f"Checkpoint {path} was trained with a different model or data set: " + "; ".join(differ)
+            + ". Resume with the plugins and data the run was trained with."
+        )
+    saved_steps = payload.get("steps_per_epoch", state.steps_per_epoch)
+    if saved_steps != state.steps_per_epoch:
+        raise CheckpointError(
+            f"Checkpoint {path} was trained with {payload.get('dataset_size', '?')} samples, {saved_steps} steps per "
+            f"epoch; the data set now has {len(state.dataset)} samples, {state.steps_per_epoch} steps per epoch, so "
+            "the position in the data order cannot be restored. Resume with the data set the run was trained on."
+        )
+
+
+def _restore_rng(state, payload: dict[str, Any]) -> list[str]:
+    saved = payload.get("rng")
+    world_size = int(payload.get("world_size", 1))
+    if saved is None:
+        return [f"Checkpoint {payload['path']} holds no RNG states; noise continues from a fresh seed."]
+    if world_size == state.world_size:
+        rng.restore(saved["ranks"][state.rank] if world_size > 1 else saved)
+        return []
+    torch.manual_seed(state.config.seed + state.rank + 1_000_003 * state.step)
+    return [
+        f"The run was trained with {world_size} process(es) and resumes with {state.world_size}: it continues "
+        "from the same weights and data position, but with fresh noise streams (not bit-identical to an "
+        "uninterrupted run)."
+    ]
+
+
+def check_target(state, config: RunConfig) -> None:
+    """``--epochs`` / ``--max-steps`` count from the run's start and cannot lie before the checkpoint."""
+    if config.epochs * state.steps_per_epoch < state.step:
+        raise UsageError(
+            f"--epochs {config.epochs} is fewer than the run has already trained (step {state.step}, "
+            f"{state.step / state.steps_per_epoch:.2f} epochs); --epochs is the total, so give at least "
+            f"{-(-state.step // state.steps_per_epoch)}."
+        )
+    if config.max_steps is not None and config.max_steps < state.step:
+        raise UsageError(
+            f"--max-steps {config.max_steps} is before the checkpoint (step {state.step}); --max-steps counts "
+            "steps from the run's start."
+        )
+
+
+def resume_command(run_dir: str | Path, world_size: int = 1) -> str:
+    """The command that continues ``run_dir`` (torchrun's form for a distributed run)."""
+    tail = f"-m ganframe run --resume {shlex.quote(str(run_dir))}"
+    if world_size <= 1:
+        return f"ganframe run --resume {shlex.quote(str(run_dir))}"
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))
+    if local == world_size:
+        return f"torchrun --nproc-per-node {world_size} {tail}"
+    return f"torchrun <the same --nnodes/--nproc-per-node/--rdzv-* options as before> {tail}"
