@@ -191,7 +191,7 @@ def test_sample_rejects_bad_input(cli, trained, tmp_path):
     assert_usage_error(cli("sample", tmp_path / "missing.pt", "--out", tmp_path / "x.png"), "does not exist")
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a checkpoint at all")
-    assert_usage_error(cli("sample", garbage, "--out", tmp_path / "x.png"), str(garbage), "could not be read")
+    assert_usage_error(cli("sample", garbage, "--out", tmp_path / "x.png"), str(garbage), "truncated or corrupt")
     assert_usage_error(cli("sample", trained["mlp"], "--out", tmp_path / "x.jpg"), "must end in .png")
     assert_usage_error(cli("sample", trained["mlp"], "--n", 0, "--out", tmp_path / "x.png"), "--n")
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "x.jpg").exists()
