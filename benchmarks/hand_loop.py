@@ -1,11 +1,18 @@
-"""The documents' training loop, written by hand, without ganframe.
+"""The documents' training loops, written by hand, without ganframe.
 
 This is the baseline every ganframe benchmark is divided by: the code a
-reader of the reference documents would write (documents 000 and 001 for the
-loop; each model's classes as its document gives them). It uses PyTorch's
-defaults everywhere: ``nn.Dropout``, ``torch.optim.Adam(lr=2e-4)``, a
-``DataLoader`` over torchvision's MNIST with ``ToTensor`` + ``Normalize``,
-``.detach()`` for the D-phase fakes, and ``.item()`` on the losses every step.
+reader of the reference documents would write, each model with its own
+document's classes and loop. It uses PyTorch's defaults everywhere:
+``nn.Dropout``, ``torch.optim.Adam(lr=2e-4)``, a ``DataLoader`` over
+torchvision's MNIST with ``ToTensor`` + ``Normalize``.
+
+- ``mlp`` and ``cgan`` use documents 000/001's loop: D-phase fakes
+  ``.detach()``-ed, D loss the mean of the real and fake terms, ``.item()``
+  on both losses every step.
+- ``mlp-small`` and ``batchnorm`` use documents 002/003's loop: D-phase fakes
+  not detached (backward also runs through G, whose gradients are then
+  reset), D loss the sum of the two terms.
+
 Discriminators return logits and the loss is ``BCEWithLogitsLoss`` (the
 stable form of the documents' Sigmoid + BCELoss).
 """
@@ -131,12 +138,12 @@ class BNDiscriminator(nn.Module):
         return self.out(x)
 
 
-#: model name -> (generator, discriminator, latent size, conditional), as in the documents
+#: model name -> (generator, discriminator, latent size, conditional, detach D-phase fakes), as in the documents
 MODELS = {
-    "mlp": (lambda: MNISTGenerator(100), MNISTDiscriminator, 100, False),
-    "cgan": (lambda: CGenerator(100), CDiscriminator, 100, True),
-    "mlp-small": (lambda: small_generator(64), small_discriminator, 64, False),
-    "batchnorm": (lambda: BNGenerator(100), BNDiscriminator, 100, False),
+    "mlp": (lambda: MNISTGenerator(100), MNISTDiscriminator, 100, False, True),
+    "cgan": (lambda: CGenerator(100), CDiscriminator, 100, True, True),
+    "mlp-small": (lambda: small_generator(64), small_discriminator, 64, False, False),
+    "batchnorm": (lambda: BNGenerator(100), BNDiscriminator, 100, False, False),
 }
 
 
@@ -144,7 +151,7 @@ class HandLoop:
     """One model trained the documents' way: ``step(images, labels)`` is one D step and one G step."""
 
     def __init__(self, model: str, batch_size: int, device: torch.device, real_target: float = 1.0):
-        make_g, make_d, self.latent_dim, self.conditional = MODELS[model]
+        make_g, make_d, self.latent_dim, self.conditional, self.detach = MODELS[model]
         self.generator = make_g().to(device)
         self.discriminator = make_d().to(device)
         self.gen_optimizer = torch.optim.Adam(self.generator.parameters(), lr=0.0002)
@@ -167,13 +174,17 @@ class HandLoop:
         # discriminator
         noise = torch.randn(batch_size, latent_dim, device=device)
         rand_digits = torch.randint(0, 10, size=(batch_size,), device=device) if self.conditional else None
-        generated_images = self._g(noise, rand_digits).detach()
+        generated_images = self._g(noise, rand_digits)
+        if self.detach:  # documents 000/001
+            generated_images = generated_images.detach()
         real_discriminator_pred = self._d(images, true_digits)
         gen_discriminator_pred = self._d(generated_images, rand_digits)
         real_loss = self.loss_func(real_discriminator_pred, self.true_labels)
         fake_loss = self.loss_func(gen_discriminator_pred, self.generated_labels)
-        disc_loss = (real_loss + fake_loss) / 2
+        disc_loss = (real_loss + fake_loss) / 2 if self.detach else real_loss + fake_loss
         self.disc_optimizer.zero_grad()
+        if not self.detach:  # documents 002/003: reset_grad() zeroes both networks
+            self.gen_optimizer.zero_grad()
         disc_loss.backward()
         self.disc_optimizer.step()
         # generator
