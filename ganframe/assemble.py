@@ -17,13 +17,9 @@ from torch import nn
 from ganframe.config import RunConfig, resolve
 from ganframe.data import sample_shape_of
 from ganframe.data_root import resolve_data_root
-from ganframe.errors import GanframeError, UsageError
+from ganframe.errors import PluginContractError, UsageError
 from ganframe.registry import Component, Registry
 from ganframe.specs import DatasetSpec, LossSpec, ModelSpec, Options
-
-
-class PluginContractError(GanframeError):
-    """A component built by a plugin does not meet ganframe's contract."""
 
 
 @dataclass

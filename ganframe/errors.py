@@ -37,6 +37,12 @@ class PluginError(GanframeError):
     exit_code = 1
 
 
+class PluginContractError(GanframeError):
+    """A component built by a plugin does not meet ganframe's contract (a plugin bug, named as such)."""
+
+    exit_code = 1
+
+
 class TrainingError(GanframeError):
     """Training cannot go on (e.g. a non-finite loss); the last good checkpoint is kept."""
 

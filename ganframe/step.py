@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ganframe.errors import PluginContractError
 from ganframe.losses import LossInputs
 
 
@@ -56,6 +57,17 @@ class StepLevers:
     @classmethod
     def plain(cls) -> "StepLevers":
         return cls(no_grad_fakes=False, freeze_discriminator=False, joint_discriminator=False)
+
+
+def _scalar(loss, plugin, method: str) -> torch.Tensor:
+    """The loss as a 0-d tensor; anything but one value is a plugin bug, named as such (no host sync)."""
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise PluginContractError(
+            f"{type(plugin).__name__}.{method} returned {shape}; a loss must return one scalar tensor "
+            "(reduce it with .mean())."
+        )
+    return loss.reshape(())
 
 
 def batch_coupled(module: nn.Module) -> bool:
@@ -153,7 +165,7 @@ class TrainStep:
             inputs = LossInputs(
                 "discriminator", real_logits, fake_logits, real, fake, real_labels, fake_labels, self.discriminate
             )
-            d_loss = self.loss.discriminator_loss(inputs)
+            d_loss = _scalar(self.loss.discriminator_loss(inputs), self.loss, "discriminator_loss")
         self._update(d_loss, self.d_optimizer)
         return d_loss, real_logits, fake_logits
 
@@ -180,7 +192,7 @@ class TrainStep:
                 inputs = LossInputs(
                     "generator", None, fake_logits, real, fake, real_labels, fake_labels, self.discriminate
                 )
-                g_loss = self.loss.generator_loss(inputs)
+                g_loss = _scalar(self.loss.generator_loss(inputs), self.loss, "generator_loss")
             self._update(g_loss, self.g_optimizer)
         finally:
             if freeze:

@@ -97,3 +97,37 @@ def test_unconditional_model_gets_no_labels(plugin_set):
     step = build_step(plugin_set.registry, "mlp")
     noise, labels = step.sample_inputs(8, torch.device("cpu"))
     assert labels is None and noise.shape == (8, 100)
+
+
+class PerSampleLoss:
+    """A buggy loss plugin: forgets to reduce D's loss over the batch."""
+
+    def discriminator_loss(self, inputs):
+        return -torch.nn.functional.logsigmoid(inputs.real_logits)
+
+    def generator_loss(self, inputs):
+        return -torch.nn.functional.logsigmoid(inputs.fake_logits).mean()
+
+
+def test_a_loss_that_returns_a_batch_is_named_as_a_plugin_bug(plugin_set):
+    from ganframe.errors import PluginContractError
+
+    step = build_step(plugin_set.registry, "mlp")
+    step.loss = PerSampleLoss()
+    with pytest.raises(PluginContractError, match=r"PerSampleLoss.discriminator_loss returned \(16,\).*\.mean\(\)"):
+        step(real_batch(), None)
+
+
+def test_a_one_element_loss_is_accepted(plugin_set):
+    step = build_step(plugin_set.registry, "mlp")
+    bce = step.loss
+
+    class OneElement:
+        def discriminator_loss(self, inputs):
+            return bce.discriminator_loss(inputs).reshape(1)
+
+        def generator_loss(self, inputs):
+            return bce.generator_loss(inputs).reshape(1, 1)
+
+    step.loss = OneElement()
+    assert torch.isfinite(step(real_batch(), None)).all()
