@@ -2,7 +2,8 @@
 
 On a terminal: a rich progress bar with live losses, refreshed a few times a
 second. Elsewhere (CI logs, files, pipes): one plain line per metrics read and
-per epoch, with no control characters.
+per epoch, with no control characters. When training stops, a summary
+(:mod:`ganframe.summary`) as a rich table on a terminal, plain lines elsewhere.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from typing import TextIO
 
 from ganframe.hookspecs import hookimpl
+from ganframe.summary import summary_rows
 
 
 def format_metrics(metrics: dict[str, float]) -> str:
@@ -102,6 +104,25 @@ class ProgressReporter:
             self._progress.update(self._task, completed=state.step)
             self._progress.stop()
             self._progress = None
+        if state.is_main_process:
+            self._summary(summary_rows(state))
+
+    def _summary(self, rows: list[tuple[str, str]]) -> None:
+        if self.interactive:
+            from rich.console import Console
+            from rich.table import Table
+
+            table = Table(title="Run summary", title_justify="left", show_header=False)
+            table.add_column(style="bold")
+            table.add_column()
+            for label, value in rows:
+                table.add_row(label, value)
+            Console(file=self.stream).print(table)
+        else:
+            width = max(len(label) for label, _ in rows)
+            self._line("Run summary")
+            for label, value in rows:
+                self._line(f"  {label.ljust(width)}  {value}")
 
     def _line(self, text: str) -> None:
         self.stream.write(text + "\n")

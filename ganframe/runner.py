@@ -7,6 +7,7 @@ command leaves no files behind.
 
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from ganframe.assemble import build_setup
 from ganframe.config import RunConfig
 from ganframe.engine import Trainer
 from ganframe.errors import UsageError
+from ganframe.evaluation.periodic import build_periodic_evaluation
 from ganframe.plugins import PluginSet
 from ganframe.progress import ProgressReporter
 from ganframe.run_files import RunFiles
@@ -76,7 +78,10 @@ def train(
     check_run_dir(run_dir)
     setup.config.out = str(run_dir)
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
+    evaluation = build_periodic_evaluation(setup, notify=lambda text: print(text, file=stream or sys.stdout, flush=True))
     trainer = Trainer(setup, plugins.manager, run_dir=run_dir)
     per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or [])]
+    if evaluation is not None:
+        per_run.append(evaluation)
     with registered(plugins.manager, per_run):
         return trainer.fit()

@@ -42,7 +42,11 @@ def run(
     data_path: str = typer.Option("auto", "--data-path", help=f"Batching: {', '.join(DATA_PATHS)} (device: whole data set on the device)."),
     precision: str = typer.Option("fp32", "--precision", help=f"One of {', '.join(PRECISIONS)} (bf16: autocast)."),
     keep_checkpoints: int = typer.Option(0, "--keep-checkpoints", min=0, help="Keep only the newest N checkpoints (0: all)."),
-    logger: Optional[list[str]] = typer.Option(None, "--logger", help="Enable a logger plugin (repeatable)."),
+    logger: Optional[list[str]] = typer.Option(None, "--logger", help="Enable a logger plugin (repeatable): tensorboard, ..."),
+    eval_every: Optional[int] = typer.Option(
+        None, "--eval-every", help="Every K epochs (and after the last), log quality figures as `ganframe eval` does."
+    ),
+    eval_samples: int = typer.Option(2000, "--eval-samples", help="Samples per --eval-every evaluation."),
     loss_option: Optional[list[str]] = typer.Option(None, "--loss-option", help="KEY=VALUE passed to the loss (repeatable)."),
     model_option: Optional[list[str]] = typer.Option(None, "--model-option", help="KEY=VALUE passed to G and D (repeatable)."),
     dataset_option: Optional[list[str]] = typer.Option(None, "--dataset-option", help="KEY=VALUE passed to the data set (repeatable)."),
@@ -56,7 +60,8 @@ def run(
         data_root=data_root, epochs=epochs, max_steps=max_steps, batch_size=batch_size, latent_dim=latent_dim,
         lr=lr, beta1=beta1, beta2=beta2, optimizer=optimizer, momentum=momentum, device=device, seed=seed,
         out=out, log_every=log_every, sample_mode=sample_mode, data_path=data_path, precision=precision,
-        keep_checkpoints=keep_checkpoints, loggers=list(logger or []), loss_options=loss_options,
+        keep_checkpoints=keep_checkpoints, loggers=list(logger or []), eval_every=eval_every,
+        eval_samples=eval_samples, loss_options=loss_options,
         model_options=parse_key_values(model_option, "--model-option"),
         dataset_options=parse_key_values(dataset_option, "--dataset-option"),
     )
