@@ -15,6 +15,12 @@ from ganframe.hookspecs import hookimpl
 from ganframe.summary import summary_rows
 
 
+def shown(key: str) -> bool:
+    """Keys worth a place on a progress line: not step/epoch, not per-class details such as
+    ``eval/label_accuracy/7`` (those go to metrics.jsonl and the loggers)."""
+    return key not in {"step", "epoch"} and key.count("/") < 2
+
+
 def format_metrics(metrics: dict[str, float]) -> str:
     parts = []
     for key in ("d_loss", "g_loss", "D(x)", "D(G(z))"):
@@ -78,12 +84,12 @@ class ProgressReporter:
             return
         if self._progress is not None:
             self._progress.update(self._task, completed=state.step, losses=format_metrics(metrics))
-            extra = {k: v for k, v in metrics.items() if k not in {"step", "epoch", "d_loss", "g_loss", "D(x)", "D(G(z))"}}
+            extra = {k: v for k, v in metrics.items() if shown(k) and k not in {"d_loss", "g_loss", "D(x)", "D(G(z))"}}
             if extra:
                 self._progress.console.print(f"step {state.step}: " + "  ".join(f"{k} {v:.4g}" for k, v in extra.items()))
         else:
             values = format_metrics(metrics) or "  ".join(
-                f"{k} {v:.4g}" for k, v in metrics.items() if k not in {"step", "epoch"}
+                f"{k} {v:.4g}" for k, v in metrics.items() if shown(k)
             )
             self._line(f"epoch {metrics['epoch']}/{state.config.epochs}  step {state.step}/{state.total_steps}  {values}")
 
