@@ -87,30 +87,30 @@ def _print_table(document: dict[str, Any]) -> None:
     table.add_column("meaning")
     rows = [
         ("classes covered", f"{document['classes_covered']} / {document['num_classes']}", "classes with > 2% of samples"),
-        ("class KL", f"{document['class_kl']:.4f}", "KL(predicted class histogram || uniform); 0 is balanced"),
+        ("class KL", f"{document['class_kl']:.4f}", "predicted classes vs uniform; 0 is balanced"),
         ("confidence", f"{document['confidence']:.3f}", "mean top softmax probability"),
-        ("Frechet distance", f"{document['frechet_distance']:.2f}", "classifier features vs the test split; 0 is real"),
+        ("Frechet distance", f"{document['frechet_distance']:.2f}", "features vs the test split; 0 is real"),
     ]
     if "label_accuracy" in document:
         rows.append(("label accuracy", f"{document['label_accuracy']:.3f}", "samples read as the class asked for"))
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    shares = "  ".join(
-        f"{name} {share:.1%}" for name, share in zip(document["class_names"], document["class_shares"])
-    )
-    console.print(f"class shares: {shares}", highlight=False)
-    if "label_accuracy_per_class" in document:
-        per_class = "  ".join(
-            f"{name} {'n/a' if acc is None else f'{acc:.3f}'}"
-            for name, acc in zip(document["class_names"], document["label_accuracy_per_class"])
-        )
-        console.print(f"label accuracy per class: {per_class}", highlight=False)
+    per_class = Table(title="per class", title_justify="left")
+    conditional = "label_accuracy_per_class" in document
+    for column in ("class", "share of samples") + (("label accuracy",) if conditional else ()):
+        per_class.add_column(column, justify="right")
+    accuracies = document.get("label_accuracy_per_class") or [None] * len(document["class_names"])
+    for name, share, acc in zip(document["class_names"], document["class_shares"], accuracies):
+        cells = [name, f"{share:.1%}"] + (["n/a" if acc is None else f"{acc:.3f}"] if conditional else [])
+        per_class.add_row(*cells)
+    console.print(per_class)
+    seconds = document["seconds"]["prepare"] + document["seconds"]["score"]
     console.print(
-        f"{document['n']} samples ({document['mode']} mode, seed {document['seed']}) scored by the "
-        f"'{document['dataset']}' classifier ({classifier.get('test_accuracy', float('nan')):.2%} test accuracy, "
-        f"{classifier['path']}) in {document['seconds']['prepare'] + document['seconds']['score']:.1f} s",
-        highlight=False,
+        f"{document['n']} samples ({document['mode']} mode, seed {document['seed']}) in {seconds:.1f} s; "
+        f"classifier: {classifier.get('test_accuracy', float('nan')):.2%} test accuracy on "
+        f"'{document['dataset']}', {classifier['path']}",
+        highlight=False, soft_wrap=True,
     )
 
 
