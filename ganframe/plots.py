@@ -8,16 +8,33 @@ from pathlib import Path
 from ganframe.checkpoint import atomic_write
 
 
-def save_losses_plot(history: list[dict[str, float]], path: Path, title: str = "") -> bool:
-    """Losses (top) and D(x) / D(G(z)) (bottom) against steps. False when there is nothing to plot."""
-    rows = [r for r in history if "d_loss" in r and "g_loss" in r]
-    if not rows:
-        return False
+def _pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (imported on first use: it is slow)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _save_figure(fig, path: Path) -> None:
+    """Lay out, write atomically as PNG, and always release the figure."""
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.tight_layout()
+        atomic_write(Path(path), lambda handle: fig.savefig(handle, format="png"))
+    finally:
+        plt.close(fig)
+
+
+def save_losses_plot(history: list[dict[str, float]], path: Path, title: str = "") -> bool:
+    """Losses (top) and D(x) / D(G(z)) (bottom) against steps. False when there is nothing to plot."""
+    rows = [r for r in history if "d_loss" in r and "g_loss" in r]
+    if not rows:
+        return False
+    plt = _pyplot()
     steps = [r["step"] for r in rows]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), dpi=100, sharex=True)
     top.plot(steps, [r["d_loss"] for r in rows], label="discriminator")
@@ -32,11 +49,7 @@ def save_losses_plot(history: list[dict[str, float]], path: Path, title: str = "
         bottom.legend()
     bottom.set_ylabel("D output")
     bottom.set_xlabel("step")
-    fig.tight_layout()
-    try:
-        atomic_write(Path(path), lambda handle: fig.savefig(handle, format="png"))
-    finally:
-        plt.close(fig)
+    _save_figure(fig, path)
     return True
 
 
@@ -55,20 +68,13 @@ def save_progress_strip(grids: list[tuple[str, Path]], path: Path, *, panels: in
     chosen = pick_evenly([(label, Path(p)) for label, p in grids if Path(p).is_file()], panels)
     if not chosen:
         return False
-    import matplotlib
-
-    matplotlib.use("Agg")
+    plt = _pyplot()
     import matplotlib.image as mpimg
-    import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(chosen), figsize=(3.2 * len(chosen), 3.5), dpi=100, squeeze=False)
     for ax, (label, picture) in zip(axes[0], chosen):
         ax.imshow(mpimg.imread(picture), cmap="gray")
         ax.set_title(label)
         ax.axis("off")
-    fig.tight_layout()
-    try:
-        atomic_write(Path(path), lambda handle: fig.savefig(handle, format="png"))
-    finally:
-        plt.close(fig)
+    _save_figure(fig, path)
     return True

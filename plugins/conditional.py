@@ -38,7 +38,7 @@ def cgan_generator(spec):
 
     embedding_dim = spec.options.get("embedding_dim", 16)
     body = nn.Sequential(
-        *mlp([spec.latent_dim + embedding_dim, 256, 512, 1024], activation=nn.LeakyReLU, dropout=0.2),
+        *mlp([spec.latent_dim + embedding_dim, 256, 512, 1024], activation=nn.LeakyReLU, dropout=spec.options.get("g_dropout", 0.2)),
         nn.Linear(1024, spec.sample_size),
         nn.Tanh(),
         Reshape(spec.sample_shape),

@@ -26,7 +26,7 @@ def mlp_generator(spec):
     from ganframe.layers import Reshape, mlp
 
     return nn.Sequential(
-        *mlp([spec.latent_dim, 256, 512, 1024], activation=nn.LeakyReLU, dropout=0.2),
+        *mlp([spec.latent_dim, 256, 512, 1024], activation=nn.LeakyReLU, dropout=spec.options.get("g_dropout", 0.2)),
         nn.Linear(1024, spec.sample_size),
         nn.Tanh(),
         Reshape(spec.sample_shape),
