@@ -2,11 +2,13 @@
 loss for 5 epochs at batch 64 on MNIST, score each with ``ganframe eval``, print Markdown.
 
     GANFRAME_DATA=/path/to/data python scripts/quality.py --out runs/quality
-    GANFRAME_DATA=/path/to/data python scripts/quality.py --out runs/quality-docs --tag docs -- --beta1 0.9
+    GANFRAME_DATA=/path/to/data python scripts/quality.py --out runs/quality-docs --documents
 
-Arguments after ``--`` go to every ``ganframe run`` (e.g. the documents' ``--beta1 0.9``).
-Runs already present under ``--out`` are not trained again, only scored. Runs are
-sequential on purpose: one CPU run uses every core.
+``--documents`` trains with the documents' settings where ganframe's defaults differ
+(``mlp``/``cgan``: ``--lr 2e-4 --beta1 0.9 --model-option slope=0.01``). Arguments
+after ``--`` go to every ``ganframe run``. Runs already present under ``--out`` are
+not trained again, only scored. Runs are sequential on purpose: one CPU run uses
+every core.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ import time
 from pathlib import Path
 
 MODELS = ("mlp", "cgan", "mlp-small", "batchnorm")
+#: options that turn a model's defaults back into the documents' settings
+DOCUMENTS = {
+    "mlp": ["--lr", "2e-4", "--beta1", "0.9", "--model-option", "slope=0.01"],
+    "cgan": ["--lr", "2e-4", "--beta1", "0.9", "--model-option", "slope=0.01"],
+}
 
 
 def ganframe(*args: str) -> subprocess.CompletedProcess:
@@ -56,13 +63,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--modes", nargs="+", default=["default"], help="sampling modes to score: default, eval, train")
+    parser.add_argument("--documents", action="store_true", help="train with the documents' settings")
     parser.add_argument("extra", nargs="*", help="options for ganframe run (after --)")
     args = parser.parse_args()
     print("| model | sampling | classes covered | class KL | confidence | Frechet distance | label accuracy |")
     print("|---|---|---|---|---|---|---|")
     for model in args.models:
         run = args.out / model
-        train(model, run, args.seed, args.extra)
+        train(model, run, args.seed, (DOCUMENTS.get(model, []) if args.documents else []) + args.extra)
         for mode in args.modes:
             print(row(model, score(run, None if mode == "default" else mode)), flush=True)
 
