@@ -114,3 +114,25 @@ def test_real_test_images_score_near_perfect_and_a_constant_image_one_class(spli
     assert "label_accuracy" not in flat
     held_in = evaluator.score(train_set.data)
     assert held_in["frechet_distance"] < 0.1 * flat["frechet_distance"]
+
+
+def test_real_mnist_test_images_score_near_perfect(mnist_root, plugin_set):
+    """On real MNIST, with a classifier trained briefly on a third of the training split: the test
+    images cover every digit evenly and are read as their labels; a constant image is one class;
+    real training images are far closer to the test split than noise is."""
+    from ganframe.evaluation.classifier import Recipe, train_classifier
+    from ganframe.evaluation.evaluator import Evaluator
+    from ganframe.evaluation.metrics import feature_statistics
+
+    train_set, test_set = load_splits(plugin_set.registry, "mnist", mnist_root)
+    model = train_classifier(train_set.data[:20000], train_set.labels[:20000], 10, recipe=Recipe(epochs=1, batch_size=64))
+    mean, cov = feature_statistics(classify(model, test_set.data)[0])
+    evaluator = Evaluator(model, 10, [str(d) for d in range(10)], mean, cov)
+    real = evaluator.score(test_set.data, test_set.labels)
+    assert real["classes_covered"] == 10 and real["class_kl"] < 0.01
+    assert real["label_accuracy"] >= 0.95 and real["confidence"] > 0.9
+    held_in = evaluator.score(train_set.data[30000:40000])
+    noise = evaluator.score(torch.rand(2000, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1)
+    assert held_in["frechet_distance"] < 0.02 * noise["frechet_distance"]
+    constant = evaluator.score(torch.full((500, 1, 28, 28), -1.0))
+    assert constant["classes_covered"] == 1 and constant["class_kl"] == pytest.approx(math.log(10))

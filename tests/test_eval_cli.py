@@ -37,9 +37,11 @@ def test_eval_json_reports_every_figure(cli, cgan_run, trained_root):  # noqa: F
     assert doc["classifier"]["path"].startswith(str(trained_root))
 
 
-def test_eval_is_repeatable_for_a_seed(cli, cgan_run, trained_root):  # noqa: F811
+def test_eval_is_repeatable_and_finds_the_recorded_data_root(cli, cgan_run, trained_root, monkeypatch, tmp_path):  # noqa: F811
+    monkeypatch.setenv("GANFRAME_DATA", str(tmp_path / "elsewhere"))  # the checkpoint's own root wins
     runs = [json.loads(cli("eval", cgan_run, "--n", "200", "--json", "--seed", "3").stdout) for _ in range(2)]
-    assert runs[0]["class_shares"] == runs[1]["class_shares"]  # recorded data root found without --data-root
+    assert runs[0]["data_root"] == str(trained_root) and not runs[0]["classifier"]["trained_now"]
+    assert runs[0]["class_shares"] == runs[1]["class_shares"]
     assert runs[0]["frechet_distance"] == pytest.approx(runs[1]["frechet_distance"])
 
 

@@ -123,7 +123,7 @@ def eval_(
     mode: Optional[str] = typer.Option(None, "--mode", help="Generator mode: eval or train (default: the run's --sample-mode)."),
     device: str = typer.Option("auto", "--device", help="cpu, cuda or auto."),
     data_root: Optional[str] = typer.Option(
-        None, "--data-root", help="Folder holding the data set (default: $GANFRAME_DATA, else the run's, else a per-user cache)."
+        None, "--data-root", help="Folder holding the data set (default: the run's, else $GANFRAME_DATA, else a per-user cache)."
     ),
 ) -> None:
     """Score a checkpoint's samples with a classifier trained on its data set (offline FID-style figures)."""
