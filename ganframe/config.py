@@ -67,6 +67,9 @@ class RunConfig:
     on_nan: str = "stop"
     sync_batchnorm: bool = False
     loggers: list[str] = field(default_factory=list)
+    #: score samples with the data set's classifier every K epochs (and after the last); None: never
+    eval_every: int | None = None
+    eval_samples: int = 2000
     loss_options: dict[str, Any] = field(default_factory=dict)
     model_options: dict[str, Any] = field(default_factory=dict)
     dataset_options: dict[str, Any] = field(default_factory=dict)
@@ -99,7 +102,8 @@ def _choice(option: str, value: str, valid: tuple[str, ...]) -> None:
 def validate(config: RunConfig) -> None:
     """Reject values no run could use, each with one sentence naming the option."""
     positive = {"--epochs": config.epochs, "--batch-size": config.batch_size, "--latent-dim": config.latent_dim,
-                "--max-steps": config.max_steps, "--log-every": config.log_every}
+                "--max-steps": config.max_steps, "--log-every": config.log_every,
+                "--eval-every": config.eval_every, "--eval-samples": config.eval_samples}
     for option, value in positive.items():
         if value is not None and value <= 0:
             raise UsageError(f"{option} must be a positive whole number; got {value}.")

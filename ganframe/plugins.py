@@ -61,6 +61,7 @@ BUILTIN_PLUGINS = (
     "ganframe_builtins.bce_losses",
     "ganframe_builtins.image_datasets",
     "ganframe_builtins.toy_datasets",
+    "ganframe_builtins.tensorboard_logger",
 )
 
 #: registration hook name -> component kind it registers

@@ -2,7 +2,8 @@
 
 On a terminal: a rich progress bar with live losses, refreshed a few times a
 second. Elsewhere (CI logs, files, pipes): one plain line per metrics read and
-per epoch, with no control characters.
+per epoch, with no control characters. When training stops, a summary
+(:mod:`ganframe.summary`) as a rich table on a terminal, plain lines elsewhere.
 """
 
 from __future__ import annotations
@@ -11,6 +12,13 @@ import sys
 from typing import TextIO
 
 from ganframe.hookspecs import hookimpl
+from ganframe.summary import summary_rows
+
+
+def shown(key: str) -> bool:
+    """Keys worth a place on a progress line: not step/epoch, not per-class details such as
+    ``eval/label_accuracy/7`` (those go to metrics.jsonl and the loggers)."""
+    return key not in {"step", "epoch"} and key.count("/") < 2
 
 
 def format_metrics(metrics: dict[str, float], digits: int = 4, sep: str = "  ") -> str:
@@ -76,12 +84,12 @@ class ProgressReporter:
             return
         if self._progress is not None:
             self._progress.update(self._task, completed=state.step, losses=format_metrics(metrics, digits=3, sep=" "))
-            extra = {k: v for k, v in metrics.items() if k not in {"step", "epoch", "d_loss", "g_loss", "D(x)", "D(G(z))"}}
+            extra = {k: v for k, v in metrics.items() if shown(k) and k not in {"d_loss", "g_loss", "D(x)", "D(G(z))"}}
             if extra:
                 self._progress.console.print(f"step {state.step}: " + "  ".join(f"{k} {v:.4g}" for k, v in extra.items()))
         else:
             values = format_metrics(metrics) or "  ".join(
-                f"{k} {v:.4g}" for k, v in metrics.items() if k not in {"step", "epoch"}
+                f"{k} {v:.4g}" for k, v in metrics.items() if shown(k)
             )
             self._line(f"epoch {metrics['epoch']}/{state.config.epochs}  step {state.step}/{state.total_steps}  {values}")
 
@@ -102,6 +110,25 @@ class ProgressReporter:
             self._progress.update(self._task, completed=state.step)
             self._progress.stop()
             self._progress = None
+        if state.is_main_process:
+            self._summary(summary_rows(state))
+
+    def _summary(self, rows: list[tuple[str, str]]) -> None:
+        if self.interactive:
+            from rich.console import Console
+            from rich.table import Table
+
+            table = Table(title="Run summary", title_justify="left", show_header=False)
+            table.add_column(style="bold")
+            table.add_column()
+            for label, value in rows:
+                table.add_row(label, value)
+            Console(file=self.stream).print(table)
+        else:
+            width = max(len(label) for label, _ in rows)
+            self._line("Run summary")
+            for label, value in rows:
+                self._line(f"  {label.ljust(width)}  {value}")
 
     def _line(self, text: str) -> None:
         self.stream.write(text + "\n")

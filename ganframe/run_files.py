@@ -8,6 +8,7 @@ Layout (``--out``, default ``runs/<time>-<model>-<loss>``)::
                              (10 per row; for conditional models row i is class i)
     metrics.jsonl            one JSON object per metrics read: step, epoch, d_loss, g_loss, D(x), D(G(z))
     losses.png               losses and D(x) / D(G(z)) against steps, written at the end
+    samples/progress.png     up to 5 sample grids picked evenly over the epochs, side by side, written at the end
     checkpoints/epoch-0001.pt  a checkpoint per epoch (and step-N.pt when stopped mid-epoch)
 
 Only the main process of a distributed run writes. Every file except the
@@ -29,7 +30,7 @@ from ganframe.data import InMemoryDataset, scale_to_unit_range
 from ganframe.checkpoint import atomic_write, checkpoint_files, save_checkpoint, state_payload
 from ganframe.hookspecs import hookimpl
 from ganframe.images import is_image_shape, save_samples
-from ganframe.plots import save_losses_plot
+from ganframe.plots import save_losses_plot, save_progress_strip
 from ganframe.sampling import ROW_LENGTH, generate
 
 
@@ -100,6 +101,8 @@ class RunFiles:
             self._save_samples(state, f"step-{state.step:07d}.png")
             self._checkpoint(state, f"step-{state.step:07d}.pt")
         save_losses_plot(state.history, self.run_dir / "losses.png", title=self._title(state))
+        grids = [(f"epoch {int(p.stem.split('-')[1])}", p) for p in sorted(self.samples_dir.glob("epoch-*.png"))]
+        save_progress_strip(grids, self.samples_dir / "progress.png")
 
     # -- helpers -------------------------------------------------------------------
     def _save_samples(self, state, name: str) -> None:

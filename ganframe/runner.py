@@ -22,6 +22,7 @@ from ganframe.assemble import build_setup
 from ganframe.config import RunConfig
 from ganframe.engine import Trainer
 from ganframe.errors import UsageError
+from ganframe.evaluation.periodic import build_periodic_evaluation
 from ganframe.plugins import PluginSet
 from ganframe.progress import ProgressReporter
 from ganframe.run_files import RunFiles
@@ -87,12 +88,13 @@ def train(
     Notes for the user (resume fallbacks) go to ``notes`` (stderr)."""
     processes = distributed.from_environment(config.device)
     try:
-        trainer, loggers, messages = _prepare(config, plugins, processes, resume_from, set(explicit))
+        trainer, loggers, evaluation, messages = _prepare(config, plugins, processes, resume_from, set(explicit), stream)
         if processes.is_main:
             for message in messages:
                 (notes or sys.stderr).write(f"ganframe: {message}\n")
         run_dir = trainer.state.run_dir
-        per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or [])]
+        # pluggy calls the last registered first: evaluation logs its figures before the others write theirs
+        per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or []), *evaluation]
         with registered(plugins.manager, per_run), stop_on_signals(trainer.state, notes):
             state = trainer.fit()
     except BaseException:
@@ -102,8 +104,9 @@ def train(
     return state
 
 
-def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, explicit: set[str]):
-    """The trainer (restored from a checkpoint when resuming), the loggers and notes for the user;
+def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, explicit: set[str], stream=None):
+    """The trainer (restored from a checkpoint when resuming), the loggers, the ``--eval-every``
+    plugin (a list of zero or one) and notes for the user;
     every check runs here, before any file of the run changes."""
     payload, messages = None, []
     if resume_from is not None:
@@ -118,13 +121,17 @@ def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, expl
         check_run_dir(run_dir)
     setup.config.out = str(run_dir)
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
+    evaluation = []
+    if processes.is_main:  # only rank 0 scores samples (and trains the classifier on first use)
+        periodic = build_periodic_evaluation(setup, notify=lambda text: print(text, file=stream or sys.stdout, flush=True))
+        evaluation = [periodic] if periodic is not None else []
     trainer = Trainer(setup, plugins.manager, run_dir=run_dir, processes=processes)
     if payload is not None:
         messages += resume.restore(trainer, payload)
         resume.check_target(trainer.state, setup.config)
     if resume_from is not None and processes.is_main:
         messages += resume.remove_partial_files(run_dir)
-    return trainer, loggers, messages
+    return trainer, loggers, evaluation, messages
 
 
 def _agree_on_new_run(config: RunConfig, processes) -> RunConfig:

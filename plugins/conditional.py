@@ -4,10 +4,14 @@ The MLP networks of ``mlp``, each with an ``nn.Embedding(num_classes, 16)`` of
 the class label concatenated to its input (noise for G, the flattened sample
 for D). The engine passes real labels with real samples and uniformly drawn
 labels with fakes; ``ganframe sample --digit D`` picks the class to draw.
-Option: ``--model-option embedding_dim=16``.
+Options: ``--model-option embedding_dim=16``, ``slope=0.2`` (LeakyReLU).
+Run settings and slope are ``mlp``'s measured defaults (see
+``ganframe_builtins.mlp``); the documents' are
+``--lr 2e-4 --beta1 0.9 --model-option slope=0.01``.
 """
 
 from ganframe import hookimpl
+from ganframe_builtins.mlp import MLP_DEFAULTS, leaky_relu
 
 
 @hookimpl
@@ -17,7 +21,7 @@ def register_generators(register):
         cgan_generator,
         help="MLP G with a 16-d label embedding concatenated to the noise (doc 001)",
         conditional=True,
-        defaults={"latent_dim": 100, "batch_size": 64})
+        defaults=MLP_DEFAULTS)
 
 
 @hookimpl
@@ -38,7 +42,7 @@ def cgan_generator(spec):
 
     embedding_dim = spec.options.get("embedding_dim", 16)
     body = nn.Sequential(
-        *mlp([spec.latent_dim + embedding_dim, 256, 512, 1024], activation=nn.LeakyReLU, dropout=0.2),
+        *mlp([spec.latent_dim + embedding_dim, 256, 512, 1024], activation=leaky_relu(spec), dropout=0.2),
         nn.Linear(1024, spec.sample_size),
         nn.Tanh(),
         Reshape(spec.sample_shape),
@@ -54,7 +58,7 @@ def cgan_discriminator(spec):
 
     embedding_dim = spec.options.get("embedding_dim", 16)
     body = nn.Sequential(
-        *mlp([spec.sample_size + embedding_dim, 1024, 512, 256], activation=nn.LeakyReLU, dropout=0.2),
+        *mlp([spec.sample_size + embedding_dim, 1024, 512, 256], activation=leaky_relu(spec), dropout=0.2),
         nn.Linear(256, 1),
     )
     return LabelConditioned(spec.num_classes, embedding_dim, body)

@@ -27,7 +27,13 @@ def test_networks_return_the_data_sets_shape(plugin_set, model, shape):
 
 
 def test_mlp_matches_documents_000_001(plugin_set):
-    generator, discriminator, _, _ = build_model(plugin_set.registry, "mlp")
+    """The documents' networks, with their nn.LeakyReLU() slope one option away (slope=0.01)."""
+    from ganframe.assemble import Components, build_networks
+    from ganframe.specs import ModelSpec, Options
+
+    reg = plugin_set.registry
+    components = Components(reg.get("generator", "mlp"), reg.get("discriminator", "mlp"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))
+    generator, discriminator = build_networks(components, ModelSpec((1, 28, 28), 10, 100, False, Options({"slope": "0.01"})))
     assert linear_shapes(generator) == [(100, 256), (256, 512), (512, 1024), (1024, 784)]
     assert linear_shapes(discriminator) == [(784, 1024), (1024, 512), (512, 256), (256, 1)]
     for net in (generator, discriminator):
@@ -36,6 +42,20 @@ def test_mlp_matches_documents_000_001(plugin_set):
         relus = [m for m in net.modules() if isinstance(m, nn.LeakyReLU)]
         assert len(relus) == 3 and all(r.negative_slope == 0.01 for r in relus)
     assert isinstance(list(generator.modules())[-2], nn.Tanh)
+
+
+@pytest.mark.parametrize("model", ["mlp", "cgan"])
+def test_mlp_and_cgan_default_to_the_measured_settings(plugin_set, model):
+    """Slope 0.2, Adam lr 5e-4 and beta1 0.5 by default (README "Quality of the defaults")."""
+    from ganframe.config import RunConfig, resolve
+
+    generator, discriminator, _, components = build_model(plugin_set.registry, model)
+    for net in (generator, discriminator):
+        assert {m.negative_slope for m in net.modules() if isinstance(m, nn.LeakyReLU)} == {0.2}
+    config = resolve(RunConfig(model=model, seed=0), components.generator.defaults)
+    assert (config.lr, config.beta1, config.beta2, config.batch_size) == (5e-4, 0.5, 0.999, 64)
+    documents = resolve(RunConfig(model=model, seed=0, lr=2e-4, beta1=0.9), components.generator.defaults)
+    assert (documents.lr, documents.beta1) == (2e-4, 0.9)
 
 
 def test_cgan_concatenates_a_16d_label_embedding(plugin_set):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from ganframe.cli import plugins_command, run_command, sample_command
+from ganframe.cli import eval_command, plugins_command, run_command, sample_command
 
 app = typer.Typer(
     name="ganframe",
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.command("run")(run_command.run)
 app.command("plugins")(plugins_command.plugins)
 app.command("sample")(sample_command.sample)
+app.command("eval")(eval_command.eval_)
 
 
 def main() -> None:

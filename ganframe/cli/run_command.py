@@ -47,8 +47,8 @@ def run(
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop at this step, counted from the run's start (smoke runs; not kept on --resume)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", help="Batch size per step (default: the model's, else 64); under torchrun the global batch, split over the processes."),
     latent_dim: Optional[int] = typer.Option(None, "--latent-dim", help="Noise size (default: the model's, else 100)."),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate for both networks (default 2e-4)."),
-    beta1: Optional[float] = typer.Option(None, "--beta1", help="Adam beta1 (default 0.9, PyTorch's default as in the documents)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate for both networks (default: the model's; mlp/cgan 5e-4, else 2e-4 as in the documents)."),
+    beta1: Optional[float] = typer.Option(None, "--beta1", help="Adam beta1 (default: the model's; mlp/cgan 0.5, else 0.9 as in the documents)."),
     beta2: Optional[float] = typer.Option(None, "--beta2", help="Adam beta2 (default 0.999)."),
     optimizer: Optional[str] = typer.Option(None, "--optimizer", help=f"One of {', '.join(OPTIMIZERS)} (default adam)."),
     momentum: float = typer.Option(0.0, "--momentum", help="Momentum for --optimizer sgd."),
@@ -70,8 +70,8 @@ def run(
         None, "--resume", metavar="RUN_DIR",
         help="Continue the run in RUN_DIR from its newest readable checkpoint (weights, optimizers, counters, RNG, "
         "data position). --epochs/--max-steps stay totals; only --epochs, --max-steps, --log-every, "
-        "--keep-checkpoints, --device, --data-root, --data-path, --logger, --sample-mode, --on-nan and "
-        "--sync-batchnorm may differ from the run.",
+        "--keep-checkpoints, --device, --data-root, --data-path, --logger, --sample-mode, --on-nan, "
+        "--sync-batchnorm, --eval-every and --eval-samples may differ from the run.",
     ),
     on_nan: str = typer.Option(
         "stop", "--on-nan",
@@ -82,7 +82,11 @@ def run(
         False, "--sync-batchnorm",
         help="Distributed CUDA runs: BatchNorm statistics over the global batch (SyncBatchNorm).",
     ),
-    logger: Optional[list[str]] = typer.Option(None, "--logger", help="Enable a logger plugin (repeatable)."),
+    logger: Optional[list[str]] = typer.Option(None, "--logger", help="Enable a logger plugin (repeatable): tensorboard, ..."),
+    eval_every: Optional[int] = typer.Option(
+        None, "--eval-every", help="Every K epochs (and after the last), log quality figures as `ganframe eval` does."
+    ),
+    eval_samples: int = typer.Option(2000, "--eval-samples", help="Samples per --eval-every evaluation."),
     loss_option: Optional[list[str]] = typer.Option(None, "--loss-option", help="KEY=VALUE passed to the loss (repeatable)."),
     model_option: Optional[list[str]] = typer.Option(None, "--model-option", help="KEY=VALUE passed to G and D (repeatable)."),
     dataset_option: Optional[list[str]] = typer.Option(None, "--dataset-option", help="KEY=VALUE passed to the data set (repeatable)."),
@@ -98,7 +102,8 @@ def run(
         out=out, log_every=log_every, sample_mode=sample_mode, data_path=data_path, precision=precision,
         fast_path=fast_path, compile=compile_networks, cuda_graph=cuda_graph,
         keep_checkpoints=keep_checkpoints, on_nan=on_nan, sync_batchnorm=sync_batchnorm,
-        loggers=list(logger or []), loss_options=loss_options,
+        loggers=list(logger or []), eval_every=eval_every, eval_samples=eval_samples,
+        loss_options=loss_options,
         model_options=parse_key_values(model_option, "--model-option"),
         dataset_options=parse_key_values(dataset_option, "--dataset-option"),
     )

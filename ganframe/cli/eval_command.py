@@ -1,0 +1,148 @@
+"""``ganframe eval``: offline quality figures for a checkpoint.
+
+Draws N samples, reads them with a classifier trained on the checkpoint's
+data set (trained once and cached; see :mod:`ganframe.evaluation`) and prints
+classes covered, class KL from uniform, confidence, the Frechet distance to
+the test split and, for conditional models, label accuracy overall and per
+class. A rich table, or ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from ganframe.cli.errors import user_errors
+from ganframe.errors import UsageError
+
+MODES = ("eval", "train")
+
+
+def _notify(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def evaluate_checkpoint(
+    checkpoint: Path, *, n: int, seed: int, mode: Optional[str], device: str, data_root: Optional[str]
+) -> dict[str, Any]:
+    """The JSON document ``ganframe eval`` prints (imports torch)."""
+    from ganframe.assemble import resolve_device
+    from ganframe.evaluation.data_splits import evaluation_data_root, load_splits
+    from ganframe.evaluation.evaluator import draw_samples, prepare_evaluator
+    from ganframe.plugins import get_plugins
+    from ganframe.sampling import load_generator
+
+    registry = get_plugins().registry
+    started = time.perf_counter()
+    torch_device = resolve_device(device)
+    loaded = load_generator(checkpoint, registry, torch_device)
+    config = loaded.config
+    dataset = config.get("dataset") or "mnist"
+    root = evaluation_data_root(data_root, config.get("data_root"))
+    train_set, test_set = load_splits(registry, dataset, root, config.get("dataset_options"))
+    evaluator = prepare_evaluator(train_set, test_set, dataset, root, device=torch_device, notify=_notify)
+    if evaluator.num_classes != loaded.spec.num_classes and loaded.conditional:
+        raise UsageError(
+            f"Checkpoint {loaded.path} has {loaded.spec.num_classes} classes but dataset '{dataset}' under "
+            f"{root} has {evaluator.num_classes}; point --data-root at the data set it was trained on."
+        )
+    mode = mode or config.get("sample_mode", "eval")
+    prepared = time.perf_counter()
+    images, labels = draw_samples(
+        loaded.generator, latent_dim=loaded.spec.latent_dim, num_classes=loaded.spec.num_classes,
+        conditional=loaded.conditional, n=n, seed=seed, mode=mode, device=torch_device,
+    )
+    scores = evaluator.score(images, labels)
+    return {
+        "checkpoint": str(loaded.path),
+        "dataset": dataset,
+        "data_root": str(root),
+        "generator": config.get("generator"),
+        "conditional": loaded.conditional,
+        "n": n,
+        "seed": seed,
+        "mode": mode,
+        **scores,
+        "class_names": evaluator.class_names,
+        "classifier": evaluator.info,
+        "seconds": {"prepare": round(prepared - started, 2), "score": round(time.perf_counter() - prepared, 2)},
+    }
+
+
+def _print_table(document: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    classifier = document["classifier"]
+    table = Table(title=f"ganframe eval: {document['checkpoint']}", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("meaning")
+    rows = [
+        ("classes covered", f"{document['classes_covered']} / {document['num_classes']}", "classes with > 2% of samples"),
+        ("class KL", f"{document['class_kl']:.4f}", "predicted classes vs uniform; 0 is balanced"),
+        ("confidence", f"{document['confidence']:.3f}", "mean top softmax probability"),
+        ("Frechet distance", f"{document['frechet_distance']:.2f}", "features vs the test split; 0 is real"),
+    ]
+    if "label_accuracy" in document:
+        rows.append(("label accuracy", f"{document['label_accuracy']:.3f}", "samples read as the class asked for"))
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    per_class = Table(title="per class", title_justify="left")
+    conditional = "label_accuracy_per_class" in document
+    for column in ("class", "share of samples") + (("label accuracy",) if conditional else ()):
+        per_class.add_column(column, justify="right")
+    accuracies = document.get("label_accuracy_per_class") or [None] * len(document["class_names"])
+    for name, share, acc in zip(document["class_names"], document["class_shares"], accuracies):
+        cells = [name, f"{share:.1%}"] + (["n/a" if acc is None else f"{acc:.3f}"] if conditional else [])
+        per_class.add_row(*cells)
+    console.print(per_class)
+    seconds = document["seconds"]["prepare"] + document["seconds"]["score"]
+    console.print(
+        f"{document['n']} samples ({document['mode']} mode, seed {document['seed']}) in {seconds:.1f} s; "
+        f"classifier: {classifier.get('test_accuracy', float('nan')):.2%} test accuracy on "
+        f"'{document['dataset']}', {classifier['path']}",
+        highlight=False, soft_wrap=True,
+    )
+
+
+@user_errors
+def eval_(
+    checkpoint: Path = typer.Argument(..., help="A checkpoint file, or a run directory (its newest checkpoint)."),
+    n: int = typer.Option(10_000, "--n", "-n", help="Number of samples to score."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the noise (and labels) of the samples."),
+    mode: Optional[str] = typer.Option(None, "--mode", help="Generator mode: eval or train (default: the run's --sample-mode)."),
+    device: str = typer.Option("auto", "--device", help="cpu, cuda or auto."),
+    data_root: Optional[str] = typer.Option(
+        None, "--data-root", help="Folder holding the data set (default: the run's, else $GANFRAME_DATA, else a per-user cache)."
+    ),
+) -> None:
+    """Score a checkpoint's samples with a classifier trained on its data set (offline FID-style figures)."""
+    if n < 2:
+        raise UsageError(f"--n must be at least 2 (a Frechet distance needs a covariance); got {n}.")
+    if mode is not None and mode not in MODES:
+        from ganframe.errors import did_you_mean
+
+        raise UsageError(f"--mode must be 'eval' or 'train'; got '{mode}'.{did_you_mean(mode, MODES)}")
+    if device not in ("auto", "cpu", "cuda"):
+        from ganframe.errors import did_you_mean
+
+        raise UsageError(f"--device must be 'auto', 'cpu' or 'cuda'; got '{device}'.{did_you_mean(device, ('auto', 'cpu', 'cuda'))}")
+    document = evaluate_checkpoint(checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, default=_json_default))
+    else:
+        _print_table(document)
+
+
+def _json_default(value: Any) -> Any:
+    return str(value)

@@ -1,0 +1,36 @@
+"""The data set a checkpoint was trained on, both splits, found again for evaluation.
+
+``ganframe sample`` needs no data set; ``ganframe eval`` does (the classifier
+is trained on the training split, the Frechet distance compares against the
+held-out split). The data set's name and options come from the checkpoint's
+config. Its data root, by precedence: ``--data-root``, the root recorded in
+the checkpoint when it still exists (the most specific answer: where this
+model's data was), then ``GANFRAME_DATA``, then the per-user cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ganframe.assemble import load_dataset
+from ganframe.config import RunConfig
+from ganframe.data_root import resolve_data_root
+from ganframe.registry import Registry
+
+
+def evaluation_data_root(cli_value: str | None, recorded: str | None) -> Path:
+    if cli_value:
+        return resolve_data_root(cli_value)
+    if recorded and Path(recorded).is_dir():
+        return Path(recorded)
+    return resolve_data_root(None)  # GANFRAME_DATA, else the per-user cache
+
+
+def load_splits(registry: Registry, dataset: str, data_root: Path, options: dict[str, Any] | None = None):
+    """(training split, held-out split) of ``dataset`` under ``data_root``."""
+    component = registry.get("dataset", dataset, option="the checkpoint's dataset")
+    config = RunConfig(dataset=dataset, data_root=str(data_root), dataset_options=dict(options or {}))
+    train_set, _ = load_dataset(component, config, train=True)
+    test_set, _ = load_dataset(component, config, train=False)
+    return train_set, test_set

@@ -1,0 +1,132 @@
+"""``ganframe eval`` and ``ganframe run --eval-every`` end to end on tiny synthetic data."""
+
+import json
+
+import pytest
+
+from tests.eval_helpers import trained_root  # noqa: F401  (session fixture)
+
+
+def said(result) -> str:
+    """The output with line wrapping undone (error paragraphs are wrapped for the terminal)."""
+    return " ".join(result.output.split())
+
+
+def train_run(cli, root, out, *extra):
+    result = cli("run", "--data-root", root, "--epochs", "2", "--seed", "0", "--out", out, *extra)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def cgan_run(cli, trained_root, tmp_path):  # noqa: F811
+    return train_run(cli, trained_root, tmp_path / "cgan", "--model", "cgan")
+
+
+def test_eval_json_reports_every_figure(cli, cgan_run, trained_root):  # noqa: F811
+    result = cli("eval", cgan_run, "--data-root", trained_root, "--n", "300", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["n"] == 300 and doc["conditional"] is True and doc["dataset"] == "mnist"
+    assert 0 <= doc["classes_covered"] <= doc["num_classes"] == 10
+    assert len(doc["class_shares"]) == 10 and sum(doc["class_shares"]) == pytest.approx(1.0)
+    assert 0 <= doc["class_kl"] <= 2.303 and 0.1 <= doc["confidence"] <= 1.0
+    assert doc["frechet_distance"] >= 0
+    assert 0 <= doc["label_accuracy"] <= 1 and len(doc["label_accuracy_per_class"]) == 10
+    assert doc["classifier"]["trained_now"] is False  # reused from the data root's cache
+    assert doc["classifier"]["path"].startswith(str(trained_root))
+
+
+def test_eval_is_repeatable_and_finds_the_recorded_data_root(cli, cgan_run, trained_root, monkeypatch, tmp_path):  # noqa: F811
+    monkeypatch.setenv("GANFRAME_DATA", str(tmp_path / "elsewhere"))  # the checkpoint's own root wins
+    runs = [json.loads(cli("eval", cgan_run, "--n", "200", "--json", "--seed", "3").stdout) for _ in range(2)]
+    assert runs[0]["data_root"] == str(trained_root) and not runs[0]["classifier"]["trained_now"]
+    assert runs[0]["class_shares"] == runs[1]["class_shares"]
+    assert runs[0]["frechet_distance"] == pytest.approx(runs[1]["frechet_distance"])
+
+
+def test_eval_table(cli, cgan_run):
+    result = cli("eval", cgan_run, "--n", "100")
+    assert result.exit_code == 0, result.output
+    for text in ("classes covered", "class KL", "confidence", "Frechet distance", "label accuracy", "per class"):
+        assert text in result.stdout
+
+
+def test_unconditional_model_has_no_label_accuracy(cli, trained_root, tmp_path):  # noqa: F811
+    run = train_run(cli, trained_root, tmp_path / "mlp", "--model", "mlp-small", "--max-steps", "3")
+    doc = json.loads(cli("eval", run, "--n", "100", "--json").stdout)
+    assert "label_accuracy" not in doc and doc["conditional"] is False
+
+
+def test_eval_of_an_unlabelled_data_set_is_one_clear_error(cli, tmp_path):
+    run = train_run(cli, tmp_path, tmp_path / "ring", "--dataset", "ring", "--max-steps", "2")
+    result = cli("eval", run)
+    assert result.exit_code == 2
+    assert "dataset 'ring' has no labels" in said(result) and "Traceback" not in result.output
+    assert not (tmp_path / "ganframe-classifiers").exists()
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--mode", "evl"], "Did you mean 'eval'"),
+        (["--n", "1"], "--n must be at least 2"),
+        (["--device", "gpu"], "--device must be"),
+    ],
+)
+def test_bad_options_are_rejected_before_any_work(cli, tmp_path, args, expected):
+    result = cli("eval", tmp_path / "missing.pt", *args)
+    assert result.exit_code == 2 and expected in said(result) and "Traceback" not in result.output
+
+
+def test_missing_checkpoint_is_one_clear_error(cli, tmp_path):
+    result = cli("eval", tmp_path / "missing.pt")
+    assert result.exit_code == 2 and "does not exist" in said(result)
+
+
+def test_eval_every_logs_the_figures_to_metrics_jsonl(cli, trained_root, tmp_path):  # noqa: F811
+    out = train_run(cli, trained_root, tmp_path / "run", "--model", "cgan", "--epochs", "3",
+                    "--eval-every", "2", "--eval-samples", "200")
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in records if "eval/classes_covered" in r]
+    assert [r["epoch"] for r in evals] == [2, 3]  # every 2nd epoch, and after the last
+    for record in evals:
+        assert {"eval/class_kl", "eval/confidence", "eval/frechet_distance", "eval/label_accuracy"} <= set(record)
+        assert "eval/label_accuracy/7" in record
+
+
+def test_summary_at_the_end_shows_the_latest_figures(cli, trained_root, tmp_path):  # noqa: F811
+    result = cli("run", "--data-root", trained_root, "--epochs", "2", "--seed", "0", "--out", tmp_path / "r",
+                 "--model", "cgan", "--eval-every", "1", "--eval-samples", "100")
+    assert result.exit_code == 0, result.output
+    summary = result.output[result.output.index("Run summary"):]
+    for text in ("finished after 8 steps, 2 epoch(s)", "final D loss", "final D(G(z))", "evaluated at",
+                 "epoch 2 (100 samples)", "classes covered (> 2%)", "label accuracy", "time per epoch",
+                 "samples/progress.png"):
+        assert text in summary
+    assert "\x1b[" not in result.output, "plain text when not on a terminal"
+
+
+def test_eval_every_does_not_change_training(cli, trained_root, tmp_path):  # noqa: F811
+    """Evaluation draws its own noise and restores the global RNG (which dropout uses when sampling
+    in train mode): the trained weights are the same with and without it."""
+    import torch
+
+    weights = []
+    for name, extra in (("plain", []), ("evaluated", ["--eval-every", "1", "--eval-samples", "50"])):
+        torch.manual_seed(0)  # networks are initialised before the run's seed is applied
+        out = train_run(cli, trained_root, tmp_path / name, "--model", "mlp", "--sample-mode", "train", *extra)
+        weights.append(torch.load(out / "checkpoints" / "epoch-0002.pt", weights_only=True)["generator"])
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_eval_every_on_an_unlabelled_data_set_fails_before_writing(cli, tmp_path):
+    out = tmp_path / "ring-run"
+    result = cli("run", "--dataset", "ring", "--eval-every", "1", "--out", out, "--data-root", tmp_path)
+    assert result.exit_code == 2 and "--eval-every" in said(result) and "no labels" in said(result)
+    assert not out.exists()
+
+
+def test_eval_every_must_be_positive(cli, tmp_path):
+    result = cli("run", "--dataset", "ring", "--eval-every", "0", "--out", tmp_path / "x")
+    assert result.exit_code == 2 and "--eval-every must be a positive whole number" in said(result)
