@@ -30,7 +30,7 @@ def test_run_on_ring_writes_the_run_directory(cli, tmp_path):
     assert (config["lr"], config["beta1"]) == (MLP_DEFAULTS["lr"], MLP_DEFAULTS["beta1"])
     assert config["components"]["dataset"] == "ganframe:ring" and config["sample_shape"] == [2]
     assert (out / "real.png").is_file() and (out / "losses.png").is_file()
-    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch-0000.png", "epoch-0001.png", "epoch-0002.png"]
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch-0000.png", "epoch-0001.png", "epoch-0002.png", "progress.png"]
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["epoch-0001.pt", "epoch-0002.pt"]
     rows = read_metrics(out)
     assert [r["step"] for r in rows] == [5, 10, 15, 20]  # read every 5 steps, not every step
