@@ -5,7 +5,7 @@ loss for 5 epochs at batch 64 on MNIST, score each with ``ganframe eval``, print
     GANFRAME_DATA=/path/to/data python scripts/quality.py --out runs/quality-docs --documents
 
 ``--documents`` trains with the documents' settings where ganframe's defaults differ
-(``mlp``/``cgan``: ``--lr 2e-4 --beta1 0.9 --model-option slope=0.01``). Arguments
+(``mlp``/``cgan``: ``--lr 2e-4 --beta1 0.9 --model-option slope=0.01``; ``mlp-small``: ``--lr 2e-4 --beta1 0.9``). Arguments
 after ``--`` go to every ``ganframe run``. Runs already present under ``--out`` are
 not trained again, only scored. Runs are sequential on purpose: one CPU run uses
 every core.
@@ -25,6 +25,7 @@ MODELS = ("mlp", "cgan", "mlp-small", "batchnorm")
 DOCUMENTS = {
     "mlp": ["--lr", "2e-4", "--beta1", "0.9", "--model-option", "slope=0.01"],
     "cgan": ["--lr", "2e-4", "--beta1", "0.9", "--model-option", "slope=0.01"],
+    "mlp-small": ["--lr", "2e-4", "--beta1", "0.9"],
 }
 
 

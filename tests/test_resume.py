@@ -103,10 +103,11 @@ def test_conflicting_options_are_one_clear_error_and_change_nothing(tmp_path, pl
     out = tmp_path / "run"
     run(ring_config(out, max_steps=12), plugin_set)
     before = _listing(out)
+    run_lr = json.loads((out / "config.json").read_text())["lr"]
     result = cli("run", "--resume", out, "--model", "cgan", "--lr", "0.01", "--dataset-option", "samples=1280")
     assert result.exit_code == 2
     message = " ".join(result.output.split())
-    for expected in ("--model cgan (the run has mlp-small)", "--lr 0.01 (the run has 0.0002)",
+    for expected in ("--model cgan (the run has mlp-small)", f"--lr 0.01 (the run has {run_lr})",
                      "--dataset-option samples=1280", "--epochs"):
         assert expected in message
     assert "Traceback" not in result.output
