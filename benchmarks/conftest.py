@@ -104,6 +104,20 @@ def time_steps(benchmark, step, *, device, steps, rounds, warmup_rounds=1) -> fl
     def run():
         for _ in range(steps):
             step()
+
+    return _time_rounds(benchmark, run, device=device, steps=steps, rounds=rounds, warmup_rounds=warmup_rounds)
+
+
+def time_epoch(benchmark, epoch, *, device, steps, rounds, warmup_rounds=0) -> float | None:
+    """Time one call of ``epoch()`` (which runs ``steps`` steps) per round; returns the median ms per step."""
+    return _time_rounds(benchmark, epoch, device=device, steps=steps, rounds=rounds, warmup_rounds=warmup_rounds)
+
+
+def _time_rounds(benchmark, work, *, device, steps, rounds, warmup_rounds) -> float | None:
+    """``work()`` once per round, synchronised before the clock is read; the median divided by ``steps``."""
+
+    def run():
+        work()
         synchronize(device)
 
     benchmark.pedantic(run, rounds=rounds, iterations=1, warmup_rounds=warmup_rounds)

@@ -9,7 +9,7 @@ With --benchmark-disable each runs 20 steps only.
 import itertools
 
 from benchmarks.builders import make_trainer
-from benchmarks.conftest import record, synchronize, time_steps
+from benchmarks.conftest import record, synchronize, time_epoch
 from benchmarks.hand_loop import HandLoop, mnist_loader
 
 BATCH = 64
@@ -28,7 +28,7 @@ def test_hand_data_epoch(benchmark, device, data_root):
         for images, labels in _limit(loader, benchmark):
             images.to(device), labels.to(device)
 
-    ms = time_steps(benchmark, epoch, device=device, steps=len(loader), rounds=2, warmup_rounds=0)
+    ms = time_epoch(benchmark, epoch, device=device, steps=len(loader), rounds=2, warmup_rounds=0)
     record(benchmark, ("data-epoch",), impl="hand", ms_per_step=ms, batch_size=BATCH, device=device)
 
 
@@ -40,7 +40,7 @@ def test_ganframe_data_epoch(benchmark, device, data_root):
         for _ in _limit(trainer.batches.epoch(0), benchmark):
             pass
 
-    ms = time_steps(benchmark, epoch, device=device, steps=len(trainer.batches), rounds=3, warmup_rounds=1)
+    ms = time_epoch(benchmark, epoch, device=device, steps=len(trainer.batches), rounds=3, warmup_rounds=1)
     record(benchmark, ("data-epoch",), impl="ganframe", ms_per_step=ms, batch_size=BATCH, device=device)
 
 
@@ -61,7 +61,7 @@ def test_hand_train_epoch(benchmark, device, data_root):
         for images, _ in _limit(loader, benchmark):
             loop.step(images.to(device), None)
 
-    ms = time_steps(benchmark, epoch, device=device, steps=len(loader), rounds=1, warmup_rounds=0)
+    ms = time_epoch(benchmark, epoch, device=device, steps=len(loader), rounds=1, warmup_rounds=0)
     record(benchmark, ("train-epoch",), impl="hand", ms_per_step=ms, batch_size=BATCH, device=device)
 
 
@@ -76,5 +76,5 @@ def test_ganframe_train_epoch(benchmark, device, data_root):
             trainer.train_step(real, labels)
         trainer._flush()
 
-    ms = time_steps(benchmark, epoch, device=device, steps=len(trainer.batches), rounds=1, warmup_rounds=0)
+    ms = time_epoch(benchmark, epoch, device=device, steps=len(trainer.batches), rounds=1, warmup_rounds=0)
     record(benchmark, ("train-epoch",), impl="ganframe", ms_per_step=ms, batch_size=BATCH, device=device)
