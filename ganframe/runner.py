@@ -122,6 +122,11 @@ def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, expl
     setup.config.out = str(run_dir)
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
     evaluation = []
+    if setup.config.eval_every and not processes.is_main:
+        # every rank rejects an unscorable data set, so none waits for a rank 0 that stopped
+        from ganframe.evaluation.evaluator import check_evaluable
+
+        check_evaluable(setup.dataset, setup.config.dataset, what="--eval-every")
     if processes.is_main:  # only rank 0 scores samples (and trains the classifier on first use)
         periodic = build_periodic_evaluation(setup, notify=lambda text: print(text, file=stream or sys.stdout, flush=True))
         evaluation = [periodic] if periodic is not None else []
