@@ -41,6 +41,7 @@ def atomic_write(path: Path, write: Any) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), _default_file_mode())  # mkstemp's 0600 would hide run files from other users
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -49,6 +50,13 @@ def atomic_write(path: Path, write: Any) -> None:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def _default_file_mode() -> int:
+    """The mode ``open()`` would give a new file: 0666 minus the process umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -162,3 +162,14 @@ def test_latest_checkpoint_of_a_run(tmp_path):
     assert latest_checkpoint(tmp_path / "run").name == "epoch-0002.pt"
     with pytest.raises(CheckpointError, match="No checkpoint"):
         latest_checkpoint(tmp_path)
+
+
+def test_atomically_written_files_get_the_usual_mode_not_mkstemps_private_one(tmp_path):
+    from ganframe.checkpoint import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "config.json", lambda handle: handle.write(b"{}"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "config.json").stat().st_mode & 0o777 == 0o644
