@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from ganframe.assemble import build_setup
+from ganframe.assemble import Setup, build_setup
 from ganframe.config import RunConfig
 from ganframe.engine import Trainer
+from ganframe.plugins import get_plugins
 
 
-@lru_cache(maxsize=1)
-def plugins():
-    from ganframe.plugins import load_plugins
-
-    return load_plugins()
+def make_setup(model: str, loss: str, batch_size: int, device, data_root, **settings) -> Setup:
+    config = RunConfig(model=model, loss=loss, batch_size=batch_size, data_root=str(data_root),
+                       device=device.type, seed=0, **settings)
+    return build_setup(config, get_plugins(report=False).registry)
 
 
 def make_trainer(model: str, loss: str, batch_size: int, device, data_root, **settings) -> Trainer:
-    config = RunConfig(model=model, loss=loss, batch_size=batch_size, data_root=str(data_root),
-                       device=device.type, seed=0, **settings)
-    plugin_set = plugins()
-    return Trainer(build_setup(config, plugin_set.registry), plugin_set.manager)
+    return Trainer(make_setup(model, loss, batch_size, device, data_root, **settings), get_plugins(report=False).manager)
 
 
 def steps_and_rounds(device, batch_size: int) -> tuple[int, int]:

@@ -21,13 +21,15 @@ from __future__ import annotations
 import os
 import platform
 import re
-import struct
+from functools import cache
 from pathlib import Path
 
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
+from benchmarks.builders import make_trainer
+from tests.idx import MNIST_FILES, shared_data_root, write_idx_images, write_idx_labels  # no tests/conftest.py: it sets threads
+
 DEFAULT_STORAGE = "file://./.benchmarks"
 RESULTS: dict[tuple, dict] = {}
 
@@ -82,20 +84,33 @@ def _write_synthetic_mnist(raw: Path, n: int) -> None:
     images = torch.randint(0, 256, (n, 28, 28), generator=generator, dtype=torch.uint8)
     labels = torch.arange(n, dtype=torch.uint8) % 10
     raw.mkdir(parents=True, exist_ok=True)
-    for prefix, count in (("train", n), ("t10k", n // 6)):
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, count, 28, 28) + images[:count].numpy().tobytes())
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, count) + labels[:count].numpy().tobytes())
+    for train, count in ((True, n), (False, n // 6)):
+        image_file, label_file = MNIST_FILES[train]
+        write_idx_images(raw / image_file, images[:count])
+        write_idx_labels(raw / label_file, labels[:count])
 
 
 @pytest.fixture(scope="session")
 def data_root(tmp_path_factory) -> Path:
     """Real MNIST ($GANFRAME_DATA or ../shared/data) when present, else a synthetic set of MNIST's size."""
-    for candidate in (os.environ.get("GANFRAME_DATA"), REPO.parent / "shared" / "data"):
-        if candidate and (Path(candidate) / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
-            return Path(candidate)
-    root = tmp_path_factory.mktemp("mnist")
-    _write_synthetic_mnist(root / "MNIST" / "raw", 60_000)
+    root = shared_data_root()
+    if root is None:
+        root = tmp_path_factory.mktemp("mnist")
+        _write_synthetic_mnist(root / "MNIST" / "raw", 60_000)
     return root
+
+
+@pytest.fixture(scope="session")
+def real_batch(device, data_root):
+    """``real_batch(batch_size)``: the first MNIST batch (images, labels) of a ganframe trainer (seed 0) on
+    the device, one trainer per batch size for the session; the hand loops time on it."""
+
+    @cache
+    def first_batch(batch_size: int):
+        trainer = make_trainer("mlp", "bce", batch_size, device, data_root)
+        return next(trainer.batches.epoch(0))
+
+    return first_batch
 
 
 def time_steps(benchmark, step, *, device, steps, rounds, warmup_rounds=1) -> float | None:
@@ -105,16 +120,12 @@ def time_steps(benchmark, step, *, device, steps, rounds, warmup_rounds=1) -> fl
         for _ in range(steps):
             step()
 
-    return _time_rounds(benchmark, run, device=device, steps=steps, rounds=rounds, warmup_rounds=warmup_rounds)
+    return time_epoch(benchmark, run, device=device, steps=steps, rounds=rounds, warmup_rounds=warmup_rounds)
 
 
-def time_epoch(benchmark, epoch, *, device, steps, rounds, warmup_rounds=0) -> float | None:
-    """Time one call of ``epoch()`` (which runs ``steps`` steps) per round; returns the median ms per step."""
-    return _time_rounds(benchmark, epoch, device=device, steps=steps, rounds=rounds, warmup_rounds=warmup_rounds)
-
-
-def _time_rounds(benchmark, work, *, device, steps, rounds, warmup_rounds) -> float | None:
-    """``work()`` once per round, synchronised before the clock is read; the median divided by ``steps``."""
+def time_epoch(benchmark, work, *, device, steps, rounds, warmup_rounds=0) -> float | None:
+    """Time one call of ``work()`` (which runs ``steps`` steps) per round, synchronised before the clock
+    is read; returns the median ms per step (None when disabled)."""
 
     def run():
         work()
@@ -126,8 +137,7 @@ def _time_rounds(benchmark, work, *, device, steps, rounds, warmup_rounds) -> fl
     return benchmark.stats.stats.median * 1000 / steps
 
 
-def record(benchmark, key: tuple, *, impl: str, ms_per_step: float | None, batch_size: int, device, precision="fp32",
-           baseline_key: tuple | None = None) -> None:
+def record(benchmark, key: tuple, *, impl: str, ms_per_step: float | None, batch_size: int, device, precision="fp32") -> None:
     """Store a result and its ratio to the hand loop with the same key in ``extra_info`` and the summary."""
     if ms_per_step is None:
         return
@@ -139,7 +149,7 @@ def record(benchmark, key: tuple, *, impl: str, ms_per_step: float | None, batch
         "ms_per_step": round(ms_per_step, 4),
         "images_per_s": round(batch_size / (ms_per_step / 1000), 1),
     }
-    hand = RESULTS.get(baseline_key or key + ("hand",))
+    hand = RESULTS.get(key + ("hand",))
     if hand is not None and impl != "hand":
         info["hand_ms_per_step"] = hand["ms_per_step"]
         info["ratio_to_hand"] = round(ms_per_step / hand["ms_per_step"], 3)

@@ -99,10 +99,8 @@ def small_discriminator(hidden_size=256, image_size=784):
 
 
 # -- document 003: BatchNorm generator -------------------------------------------------------
-def linear_block(in_features, out_features, batch_norm=True):
-    if batch_norm:
-        return nn.Sequential(nn.Linear(in_features, out_features, bias=False), nn.BatchNorm1d(out_features))
-    return nn.Sequential(nn.Linear(in_features, out_features))
+def linear_block(in_features, out_features):
+    return nn.Sequential(nn.Linear(in_features, out_features, bias=False), nn.BatchNorm1d(out_features))
 
 
 class BNGenerator(nn.Module):
@@ -199,11 +197,11 @@ class HandLoop:
         return disc_loss.item(), generator_loss.item()
 
 
-def mnist_loader(root, batch_size: int, num_workers: int = 0):
+def mnist_loader(root, batch_size: int):
     """Document 002's data path: torchvision MNIST, ToTensor + Normalize, DataLoader(shuffle=True)."""
     from torch.utils.data import DataLoader
     from torchvision.datasets import MNIST
     from torchvision.transforms import Compose, Normalize, ToTensor
 
     mnist = MNIST(root=str(root), train=True, download=False, transform=Compose([ToTensor(), Normalize(mean=(0.5,), std=(0.5,))]))
-    return DataLoader(mnist, batch_size, shuffle=True, drop_last=True, num_workers=num_workers)
+    return DataLoader(mnist, batch_size, shuffle=True, drop_last=True)

@@ -70,10 +70,14 @@ def test_ganframe_train_epoch(benchmark, device, data_root):
     trainer = make_trainer("mlp", "bce", BATCH, device, data_root)
     real, labels = next(trainer.batches.epoch(0))
     _warm(lambda: trainer.train_step(real, labels), device)
+    trainer._flush()  # the warm-up's metrics, outside the timed epoch
+    log_every = trainer.setup.config.log_every
 
-    def epoch():
-        for real, labels in _limit(trainer.batches.epoch(1), benchmark):
+    def epoch():  # Trainer._epochs' loop: metrics read every log_every steps and at the epoch's end
+        for step, (real, labels) in enumerate(_limit(trainer.batches.epoch(1), benchmark), start=1):
             trainer.train_step(real, labels)
+            if step % log_every == 0:
+                trainer._flush()
         trainer._flush()
 
     ms = time_epoch(benchmark, epoch, device=device, steps=len(trainer.batches), rounds=1, warmup_rounds=0)

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from benchmarks.builders import make_trainer, steps_and_rounds
+from benchmarks.builders import make_setup, steps_and_rounds
 from benchmarks.conftest import record, time_steps
 from benchmarks.hand_loop import HandLoop
 from ganframe import layers
@@ -30,10 +30,9 @@ VARIANTS = {
 }
 
 
-def test_lever_hand_loop(benchmark, device, data_root):
+def test_lever_hand_loop(benchmark, device, real_batch):
     benchmark.group = "levers mlp/bce batch 64"
-    trainer = make_trainer("mlp", "bce", BATCH, device, data_root)
-    real, _ = next(trainer.batches.epoch(0))
+    real, _ = real_batch(BATCH)
     loop = HandLoop("mlp", BATCH, device)
     steps, rounds = steps_and_rounds(device, BATCH)
     ms = time_steps(benchmark, lambda: loop.step(real, None), device=device, steps=steps, rounds=rounds)
@@ -41,13 +40,12 @@ def test_lever_hand_loop(benchmark, device, data_root):
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_lever(benchmark, device, data_root, monkeypatch, variant):
+def test_lever(benchmark, device, data_root, real_batch, monkeypatch, variant):
     benchmark.group = "levers mlp/bce batch 64"
     spec = VARIANTS[variant]
     if not spec.get("dropout"):
         monkeypatch.setattr(layers.Dropout, "forward", nn.Dropout.forward)
-    trainer = make_trainer("mlp", "bce", BATCH, device, data_root, fast_path=bool(spec.get("fused")))
-    setup = trainer.setup
+    setup = make_setup("mlp", "bce", BATCH, device, data_root, fast_path=bool(spec.get("fused")))
     step = TrainStep(
         setup.generator, setup.discriminator, setup.loss,
         make_optimizer(setup.generator.parameters(), setup.config, device),
@@ -56,7 +54,7 @@ def test_lever(benchmark, device, data_root, monkeypatch, variant):
         autocast_dtype=torch.bfloat16 if spec.get("bf16") else None,
         levers=StepLevers(**{**vars(StepLevers.plain()), **spec.get("levers", {})}),
     )
-    real = next(trainer.batches.epoch(0))[0]
+    real, _ = real_batch(BATCH)
     steps, rounds = steps_and_rounds(device, BATCH)
     ms = time_steps(benchmark, lambda: step(real, None), device=device, steps=steps, rounds=rounds)
     record(benchmark, ("levers",), impl=variant, ms_per_step=ms, batch_size=BATCH, device=device,

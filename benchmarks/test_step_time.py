@@ -17,11 +17,9 @@ BATCHES = [64, 1024]
 
 @pytest.mark.parametrize("batch_size", BATCHES)
 @pytest.mark.parametrize("model,loss", MODELS)
-def test_hand_loop_step(benchmark, device, data_root, model, loss, batch_size):
+def test_hand_loop_step(benchmark, device, real_batch, model, loss, batch_size):
     benchmark.group = f"step {model}/{loss} batch {batch_size}"
-    trainer = make_trainer(model, loss, batch_size, device, data_root)  # only for an identical real batch
-    real, labels = next(trainer.batches.epoch(0))
-    labels = labels if labels is not None else None
+    real, labels = real_batch(batch_size)  # the batch ganframe's trainer draws
     loop = HandLoop(model, batch_size, device, real_target=0.9 if loss == "bce-smooth" else 1.0)
     steps, rounds = steps_and_rounds(device, batch_size)
     ms = time_steps(benchmark, lambda: loop.step(real, labels), device=device, steps=steps, rounds=rounds)

@@ -15,6 +15,7 @@ falls back to the previous checkpoint.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 import zipfile
@@ -86,9 +87,9 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         raise CheckpointError(f"Checkpoint {path} does not exist.")
     if not path.is_file():
         raise CheckpointError(f"Checkpoint {path} is not a file.")
-    _check_zip(path)
+    data = _read_verified(path)
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        payload = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except Exception as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
@@ -106,15 +107,18 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     return payload
 
 
-def _check_zip(path: Path) -> None:
-    """Verify the CRC-32 of every record of ``torch.save``'s zip container.
+def _read_verified(path: Path) -> bytes:
+    """The file's bytes, read once, after verifying the CRC-32 of every record of
+    ``torch.save``'s zip container.
 
     ``torch.load`` notices a truncated file but not flipped bytes inside a
     tensor (it would load wrong weights silently); the container's own
-    checksums catch those, at several GB/s.
+    checksums catch those, at several GB/s. Checking and loading the same bytes
+    reads the file from disk once.
     """
     try:
-        with zipfile.ZipFile(path) as archive:
+        data = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             bad = archive.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise CheckpointError(
@@ -122,6 +126,7 @@ def _check_zip(path: Path) -> None:
         ) from None
     if bad is not None:
         raise CheckpointError(f"Checkpoint {path} is corrupt: its record '{bad}' fails its checksum.")
+    return data
 
 
 def checkpoint_files(folder: Path) -> list[Path]:
@@ -159,25 +164,27 @@ def latest_checkpoint(folder: Path) -> Path:
     return files[-1]
 
 
+def model_description(state) -> dict[str, Any]:
+    """The networks and data a run built: enough to rebuild G without the data set, and to
+    check that a resumed run builds the same ones."""
+    spec = state.model_spec
+    return {
+        **state.component_names,  # generator, discriminator, loss, dataset
+        "sample_shape": list(spec.sample_shape),
+        "num_classes": spec.num_classes,
+        "latent_dim": spec.latent_dim,
+        "g_conditional": state.g_conditional,
+        "d_conditional": state.d_conditional,
+        "class_names": list(getattr(state.dataset, "class_names", None) or []),
+        "model_options": spec.options.as_dict(),
+    }
+
+
 def state_payload(state) -> dict[str, Any]:
     """Everything needed to sample from, or resume, a run at ``state``'s position."""
-    spec = state.model_spec
-    dataset = state.dataset
     return {
         "config": state.config.to_dict(),
-        "model": {
-            "generator": state.component_names["generator"],
-            "discriminator": state.component_names["discriminator"],
-            "loss": state.component_names["loss"],
-            "dataset": state.component_names["dataset"],
-            "sample_shape": list(spec.sample_shape),
-            "num_classes": spec.num_classes,
-            "latent_dim": spec.latent_dim,
-            "g_conditional": state.g_conditional,
-            "d_conditional": state.d_conditional,
-            "class_names": list(getattr(dataset, "class_names", None) or []),
-            "model_options": spec.options.as_dict(),
-        },
+        "model": model_description(state),
         "generator": state.generator.state_dict(),
         "discriminator": state.discriminator.state_dict(),
         "g_optimizer": state.g_optimizer.state_dict(),
@@ -186,7 +193,7 @@ def state_payload(state) -> dict[str, Any]:
         "epoch": state.epoch,
         "batch_in_epoch": state.batch_in_epoch,
         "steps_per_epoch": state.steps_per_epoch,
-        "dataset_size": len(dataset),
+        "dataset_size": len(state.dataset),
         "world_size": state.world_size,
         "nonfinite_skipped": state.nonfinite_skipped,
         "history": list(state.history),

@@ -48,7 +48,6 @@ class Processes:
     local_rank: int = 0
     world_size: int = 1
     local_world_size: int = 1
-    backend: str | None = None
     _wrapped: list[Any] = field(default_factory=list, repr=False)
 
     @property
@@ -163,10 +162,6 @@ def _env_int(name: str, default: int) -> int:
         raise UsageError(f"Environment variable {name}={raw!r} must be a whole number (torchrun sets it).") from None
 
 
-def launched_by_torchrun() -> bool:
-    return _env_int("WORLD_SIZE", 1) > 1
-
-
 def from_environment(device_option: str) -> Processes:
     """Join the process group torchrun describes in the environment; one process otherwise."""
     world_size = _env_int("WORLD_SIZE", 1)
@@ -195,8 +190,7 @@ def from_environment(device_option: str) -> Processes:
             )
         torch.cuda.set_device(processes.local_rank)
         kwargs["device_id"] = torch.device("cuda", processes.local_rank)
-    processes.backend = "nccl" if use_cuda else "gloo"
     torch.distributed.init_process_group(
-        processes.backend, rank=processes.rank, world_size=world_size, **kwargs
+        "nccl" if use_cuda else "gloo", rank=processes.rank, world_size=world_size, **kwargs
     )
     return processes

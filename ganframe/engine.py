@@ -46,7 +46,7 @@ def make_optimizer(params, config, device: torch.device, *, capturable: bool = F
     update can be captured in a CUDA graph.
     """
     params = list(params)
-    fast = getattr(config, "fast_path", True)
+    fast = config.fast_path
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, foreach=fast or None)
     kwargs: dict[str, Any] = {"lr": config.lr, "betas": (config.beta1, config.beta2)}
@@ -119,14 +119,13 @@ class Trainer:
             steps_per_epoch=len(self.batches),
             fixed_noise=noise,
             fixed_labels=labels,
-            is_main_process=self.processes.is_main,
             rank=self.processes.rank,
             world_size=self.processes.world_size,
         )
         self.state._emit = self._emit
         self.processes.prepare(self.step, config, self.device)  # per-rank noise, DDP; nothing in one process
         if config.on_nan == "skip":
-            self.step.skip_update = nonfinite.skip_guard(self.processes.all_true if self.processes.enabled else None)
+            self.step.skip_update = nonfinite.skip_guard(self.processes.all_true)
         #: what the loop calls: the step itself, or its CUDA-graph replay (captured lazily at the first
         #: step, so a resumed run captures the restored optimizer state)
         self.step_fn = CUDAGraphStep(self.step) if config.cuda_graph else self.step
@@ -157,15 +156,13 @@ class Trainer:
             return
         rows = rows.cpu()
         first_step = state.step - steps + 1
-        if state.config.on_nan == "stop":
-            bad = nonfinite.first_nonfinite(rows)
-            if bad is not None:
-                row, name, value = bad
-                kept = state.last_checkpoint if state.is_main_process else "the newest one rank 0 wrote"
-                raise nonfinite.NonFiniteLossError(
-                    nonfinite.stop_message(name, value, first_step + row, state.current_epoch, kept)
-                )
         finite = nonfinite.finite_rows(rows)
+        if state.config.on_nan == "stop" and not finite.all():
+            row, name, value = nonfinite.first_nonfinite(rows, finite)
+            kept = state.last_checkpoint if state.is_main_process else "the newest one rank 0 wrote"
+            raise nonfinite.NonFiniteLossError(
+                nonfinite.stop_message(name, value, first_step + row, state.current_epoch, kept)
+            )
         state.nonfinite_skipped += int((~finite).sum())
         if not finite.any():
             return
@@ -195,19 +192,13 @@ class Trainer:
         return self._stop
 
     # -- hooks that may write checkpoints ------------------------------------------
-    def _snapshot_rng(self) -> dict:
-        """RNG states at the training position, every rank's in a distributed run (a collective)."""
-        local = rng.capture(self.device)
-        if not self.processes.enabled:
-            return local
-        return {**local, "ranks": self.processes.gather(local)}
-
     def _checkpoint_hook(self, hook) -> None:
-        """Call an epoch-end or train-end hook with the RNG snapshot a checkpoint stores."""
+        """Call an epoch-end or train-end hook with the RNG states a checkpoint stores: those at the
+        training position (the ones :func:`rng.preserved` keeps), every rank's in a distributed run."""
         state = self.state
-        state.rng_snapshot = self._snapshot_rng()
         try:
-            with rng.preserved(self.device):
+            with rng.preserved(self.device) as local:
+                state.rng_snapshot = {**local, "ranks": self.processes.gather(local)} if self.processes.enabled else local
                 hook(state=state)
         finally:
             state.rng_snapshot = None

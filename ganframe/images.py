@@ -32,11 +32,19 @@ def save_samples(samples: torch.Tensor, path: Path, *, nrow: int = 10, reference
     return False
 
 
+def image_grid(images: torch.Tensor, *, nrow: int = 10) -> torch.Tensor:
+    """``images`` in [-1, 1] as one picture (3 x H x W in [0, 1]), ``nrow`` per row on a white background."""
+    from torchvision.utils import make_grid
+
+    images = images.detach().float().cpu().clamp(-1, 1)
+    return make_grid(images, nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
+
+
 def save_image_grid(images: torch.Tensor, path: Path, *, nrow: int = 10) -> None:
     from torchvision.utils import save_image
 
-    images = images.detach().float().cpu().clamp(-1, 1)
-    atomic_write(Path(path), lambda handle: save_image(images, handle, format="png", nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0))
+    grid = image_grid(images, nrow=nrow)
+    atomic_write(Path(path), lambda handle: save_image(grid, handle, format="png"))
 
 
 def save_scatter(points: torch.Tensor, path: Path, *, reference: torch.Tensor | None = None) -> None:

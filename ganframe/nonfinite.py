@@ -34,9 +34,10 @@ def finite_rows(rows: torch.Tensor) -> torch.Tensor:
     return torch.isfinite(rows[:, list(LOSS_COLUMNS.values())]).all(dim=1)
 
 
-def first_nonfinite(rows: torch.Tensor) -> tuple[int, str, float] | None:
-    """``(row, loss name, value)`` of the first non-finite loss in ``rows``, or ``None``."""
-    bad = torch.nonzero(~finite_rows(rows)).flatten()
+def first_nonfinite(rows: torch.Tensor, finite: torch.Tensor | None = None) -> tuple[int, str, float] | None:
+    """``(row, loss name, value)`` of the first non-finite loss in ``rows``, or ``None``;
+    ``finite`` is :func:`finite_rows` of ``rows`` when the caller has it already."""
+    bad = torch.nonzero(~(finite_rows(rows) if finite is None else finite)).flatten()
     if len(bad) == 0:
         return None
     row = int(bad[0])
@@ -60,18 +61,15 @@ def stop_message(name: str, value: float, step: int, epoch: int, last_checkpoint
     )
 
 
-def skip_guard(all_finite: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Callable[[torch.Tensor], bool]:
+def skip_guard(all_finite: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], bool]:
     """A ``TrainStep.skip_update`` for ``--on-nan skip``: True when ``loss`` is not finite.
 
-    ``all_finite`` combines the flag over the ranks of a distributed run (a
-    MIN all-reduce) so every rank skips together; without it, only this
-    process's loss counts.
+    ``all_finite`` (``Processes.all_true``) combines the flag over the ranks of
+    a distributed run (a MIN all-reduce) so every rank skips together; in one
+    process it returns the flag unchanged.
     """
 
     def skip(loss: torch.Tensor) -> bool:
-        finite = torch.isfinite(loss.detach()).all()
-        if all_finite is not None:
-            finite = all_finite(finite)
-        return not bool(finite)  # the host sync that --on-nan skip costs
+        return not bool(all_finite(torch.isfinite(loss.detach()).all()))  # the host sync that --on-nan skip costs
 
     return skip

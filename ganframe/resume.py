@@ -30,7 +30,7 @@ from typing import Any
 import torch
 
 from ganframe import rng
-from ganframe.checkpoint import CheckpointError, load_checkpoint, newest_readable
+from ganframe.checkpoint import CheckpointError, load_checkpoint, model_description, newest_readable
 from ganframe.config import RunConfig
 from ganframe.errors import UsageError
 
@@ -57,7 +57,6 @@ def option_name(field_name: str) -> str:
 class ResumePlan:
     """What to resume: the merged config, the checkpoint (``None``: start again) and notes for the user."""
 
-    run_dir: Path
     config: RunConfig
     payload: dict[str, Any] | None
     notes: list[str] = field(default_factory=list)
@@ -76,7 +75,7 @@ def plan(run_dir: str | Path, given: RunConfig, explicit: set[str] | frozenset[s
         if not isinstance(saved, dict):
             raise CheckpointError(f"Checkpoint {path} holds no run config; it cannot be resumed.")
     config = merge(RunConfig.from_dict(saved), given, explicit, run_dir)
-    return ResumePlan(run_dir, config, payload, notes)
+    return ResumePlan(config, payload, notes)
 
 
 def _choose(run_dir: Path) -> tuple[str | None, list[str], dict | None, dict | None]:
@@ -182,14 +181,10 @@ def restore(trainer, payload: dict[str, Any]) -> list[str]:
 
 def _check_same_run(state, payload: dict[str, Any]) -> None:
     """The checkpoint must describe the networks and data this run built."""
-    path, model, spec = payload["path"], payload.get("model", {}), state.model_spec
-    built = {
-        **state.component_names,
-        "sample_shape": list(spec.sample_shape),
-        "num_classes": spec.num_classes,
-        "latent_dim": spec.latent_dim,
-    }
-    differ = [f"{k} {model.get(k)!r} in the checkpoint but {v!r} now" for k, v in built.items() if model.get(k) != v]
+    path, model = payload["path"], payload.get("model", {})
+    built = model_description(state)
+    identity = (*state.component_names, "sample_shape", "num_classes", "latent_dim")
+    differ = [f"{k} {model.get(k)!r} in the checkpoint but {built[k]!r} now" for k in identity if model.get(k) != built[k]]
     if differ:
         raise CheckpointError(
             f"Checkpoint {path} was trained with a different model or data set: " + "; ".join(differ)

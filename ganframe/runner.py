@@ -121,15 +121,11 @@ def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, expl
         check_run_dir(run_dir)
     setup.config.out = str(run_dir)
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
-    evaluation = []
-    if setup.config.eval_every and not processes.is_main:
-        # every rank rejects an unscorable data set, so none waits for a rank 0 that stopped
-        from ganframe.evaluation.evaluator import check_evaluable
-
-        check_evaluable(setup.dataset, setup.config.dataset, what="--eval-every")
-    if processes.is_main:  # only rank 0 scores samples (and trains the classifier on first use)
-        periodic = build_periodic_evaluation(setup, notify=lambda text: print(text, file=stream or sys.stdout, flush=True))
-        evaluation = [periodic] if periodic is not None else []
+    # every rank checks the data set (none waits for a rank 0 that stopped); only rank 0 scores samples
+    periodic = build_periodic_evaluation(
+        setup, notify=lambda text: print(text, file=stream or sys.stdout, flush=True), score=processes.is_main
+    )
+    evaluation = [periodic] if periodic is not None else []
     trainer = Trainer(setup, plugins.manager, run_dir=run_dir, processes=processes)
     if payload is not None:
         messages += resume.restore(trainer, payload)

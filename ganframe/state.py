@@ -55,7 +55,6 @@ class RunState:
     #: why training ended: "finished", "max_steps", "SIGINT"/"SIGTERM", a plugin's reason,
     #: or (no checkpoint is written for these) "error", "nonfinite", "interrupted"
     stop_reason: str | None = None
-    is_main_process: bool = True
     #: this process's rank and the number of processes (1 unless launched by torchrun)
     rank: int = 0
     world_size: int = 1
@@ -71,6 +70,11 @@ class RunState:
     rng_snapshot: dict[str, Any] | None = None
     _emit: Callable[[dict[str, float]], None] | None = None
     _stop_requested: str | None = None
+
+    @property
+    def is_main_process(self) -> bool:
+        """True in the process that writes files and shows progress (rank 0; the only one without torchrun)."""
+        return self.rank == 0
 
     @property
     def conditional(self) -> bool:

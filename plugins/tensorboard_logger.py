@@ -77,19 +77,16 @@ class TensorBoardLogger:
 
     def _add_samples(self, state, epoch: int) -> None:
         """The fixed-noise grid (10 per row) as image ``samples``, with the epoch as its step."""
-        import torch
-        from torchvision.utils import make_grid
-
-        from ganframe.images import is_image_shape
+        from ganframe import rng
+        from ganframe.images import image_grid, is_image_shape
         from ganframe.sampling import ROW_LENGTH, generate
 
         if not is_image_shape(tuple(state.model_spec.sample_shape)):
             return  # 2-D points: see the scatter plots in samples/
-        devices = [state.device] if state.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):  # train-mode sampling must not shift the training RNG
+        # train-mode sampling must not shift the RNG for the plugins called after this one (the run's own grid)
+        with rng.preserved(state.device):
             samples = generate(
                 state.generator, state.fixed_noise, state.fixed_labels,
                 conditional=state.g_conditional, mode=state.config.sample_mode,
             )
-        grid = make_grid(samples.cpu().clamp(-1, 1), nrow=ROW_LENGTH, normalize=True, value_range=(-1, 1), pad_value=1.0)
-        self.writer.add_image("samples", grid, global_step=epoch)
+        self.writer.add_image("samples", image_grid(samples, nrow=ROW_LENGTH), global_step=epoch)

@@ -13,18 +13,8 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.idx import make_mnist_root  # noqa: E402
+from tests.idx import REPO, make_mnist_root, shared_data_root  # noqa: E402, F401  (REPO: imported by tests)
 from tests.plugin_dists import site  # noqa: E402, F401  (fixture: fake installed plugin distributions)
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def shared_data_root() -> Path | None:
-    """The real MNIST copy: $GANFRAME_DATA, else ../shared/data beside the checkout."""
-    for candidate in (os.environ.get("GANFRAME_DATA"), REPO.parent / "shared" / "data"):
-        if candidate and (Path(candidate) / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
-            return Path(candidate).resolve()
-    return None
 
 
 @pytest.fixture(scope="session")

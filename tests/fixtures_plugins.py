@@ -46,11 +46,8 @@ class NanAtStep(BCELoss):
 
 
 class SlowEnd:
-    """Sleeps in ``on_train_end`` before the run directory's checkpoint hook (which runs last),
+    """Sleeps a minute in ``on_train_end`` before the run directory's checkpoint hook (which runs last),
     and announces it on stderr, so a test can send a second SIGINT while a stop is under way."""
-
-    def __init__(self, seconds: float = 60.0):
-        self.seconds = seconds
 
     @hookimpl
     def on_train_end(self, state):
@@ -58,7 +55,7 @@ class SlowEnd:
 
         sys.stderr.write("slow-end: sleeping\n")
         sys.stderr.flush()
-        time.sleep(self.seconds)
+        time.sleep(60.0)
 
 
 class RankDump:

@@ -1,16 +1,30 @@
-"""Writing tiny data sets in MNIST's IDX format, for tests of the loader's code path."""
+"""MNIST data for tests and benchmarks: finding the real copy, and writing data sets in MNIST's IDX format.
+
+No side effects on import (the benchmarks import it without tests/conftest.py's thread setting).
+"""
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 
 import torch
 
+REPO = Path(__file__).resolve().parents[1]
+
 MNIST_FILES = {
     True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+
+
+def shared_data_root() -> Path | None:
+    """The real MNIST copy: $GANFRAME_DATA, else ../shared/data beside the checkout."""
+    for candidate in (os.environ.get("GANFRAME_DATA"), REPO.parent / "shared" / "data"):
+        if candidate and (Path(candidate) / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():
+            return Path(candidate).resolve()
+    return None
 
 
 def write_idx_images(path: Path, images: torch.Tensor) -> None:

@@ -59,11 +59,11 @@ class Site:
         env.update(extra)
         return env
 
-    def ganframe(self, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    def ganframe(self, *args: str, **env: str) -> subprocess.CompletedProcess:
         """``python -m ganframe ARGS`` in a subprocess with these distributions installed."""
         return subprocess.run(
             [sys.executable, "-m", "ganframe", *map(str, args)],
-            capture_output=True, text=True, env=self.env(**env), cwd=cwd, timeout=300,
+            capture_output=True, text=True, env=self.env(**env), timeout=300,
         )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import torch
 
 from ganframe.checkpoint import newest_readable
 from ganframe.config import RunConfig
+from ganframe.testing.runs import read_metrics as metrics_rows  # noqa: F401  (used by the tests)
 
 #: 640 points at batch 64: 10 steps per epoch
 RING = {"dataset": "ring", "dataset_options": {"samples": "640"}, "device": "cpu"}
@@ -56,6 +56,3 @@ def assert_same_training(a: dict, b: dict) -> None:
     differ = [key for key in TRAINED if not same(a[key], b[key])]
     assert not differ, f"{a['path']} and {b['path']} differ in {differ}"
 
-
-def metrics_rows(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]

@@ -18,9 +18,8 @@ from typing import Any, Optional
 import typer
 
 from ganframe.cli.errors import user_errors
-from ganframe.errors import UsageError
-
-MODES = ("eval", "train")
+from ganframe.config import DEVICES, SAMPLE_MODES
+from ganframe.errors import UsageError, did_you_mean
 
 
 def _notify(message: str) -> None:
@@ -129,20 +128,12 @@ def eval_(
     """Score a checkpoint's samples with a classifier trained on its data set (offline FID-style figures)."""
     if n < 2:
         raise UsageError(f"--n must be at least 2 (a Frechet distance needs a covariance); got {n}.")
-    if mode is not None and mode not in MODES:
-        from ganframe.errors import did_you_mean
-
-        raise UsageError(f"--mode must be 'eval' or 'train'; got '{mode}'.{did_you_mean(mode, MODES)}")
-    if device not in ("auto", "cpu", "cuda"):
-        from ganframe.errors import did_you_mean
-
-        raise UsageError(f"--device must be 'auto', 'cpu' or 'cuda'; got '{device}'.{did_you_mean(device, ('auto', 'cpu', 'cuda'))}")
+    if mode is not None and mode not in SAMPLE_MODES:
+        raise UsageError(f"--mode must be 'eval' or 'train'; got '{mode}'.{did_you_mean(mode, SAMPLE_MODES)}")
+    if device not in DEVICES:
+        raise UsageError(f"--device must be 'auto', 'cpu' or 'cuda'; got '{device}'.{did_you_mean(device, DEVICES)}")
     document = evaluate_checkpoint(checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root)
     if as_json:
-        typer.echo(json.dumps(document, indent=2, default=_json_default))
+        typer.echo(json.dumps(document, indent=2, default=str))
     else:
         _print_table(document)
-
-
-def _json_default(value: Any) -> Any:
-    return str(value)

@@ -86,8 +86,8 @@ def find_cached(data_root: Path, dataset: str, checksum: str) -> Path | None:
 
 def save_folder(data_root: Path) -> Path:
     """The data root's cache folder when writable, else the per-user one."""
-    preferred, fallback = candidate_folders(data_root)[0], user_cache_dir() / FOLDER
-    return preferred if is_writable(preferred) else fallback
+    preferred = Path(data_root) / FOLDER
+    return preferred if is_writable(preferred) else user_cache_dir() / FOLDER
 
 
 def save_classifier(path: Path, payload: dict[str, Any]) -> None:

@@ -67,9 +67,11 @@ class Recipe:
     max_lr: float = 3e-3
     seed: int = 0
 
+    def steps_per_epoch(self, num_samples: int) -> int:
+        return max(1, num_samples // self.batch_size)
+
     def epochs_for(self, num_samples: int) -> int:
-        steps_per_epoch = max(1, num_samples // self.batch_size)
-        return max(self.epochs, -(-self.min_steps // steps_per_epoch))
+        return max(self.epochs, -(-self.min_steps // self.steps_per_epoch(num_samples)))
 
 
 def _batch_of(data: torch.Tensor, index: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -91,7 +93,7 @@ def train_classifier(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(recipe.seed)
         model = Classifier(train_data.shape[1], num_classes).to(device)
-    steps_per_epoch = max(1, len(train_data) // recipe.batch_size)
+    steps_per_epoch = recipe.steps_per_epoch(len(train_data))
     epochs = recipe.epochs_for(len(train_data))
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.max_lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, recipe.max_lr, total_steps=epochs * steps_per_epoch)
@@ -138,5 +140,9 @@ def classify(
 
 def accuracy(model: Classifier, images: torch.Tensor, labels: torch.Tensor) -> float:
     """Share of ``images`` whose predicted class is ``labels``."""
-    _, logits = classify(model, images)
+    return logits_accuracy(classify(model, images)[1], labels)
+
+
+def logits_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Share of rows of ``logits`` (from :func:`classify`) whose highest class is ``labels``."""
     return float((logits.argmax(1) == labels.cpu().long()).float().mean())

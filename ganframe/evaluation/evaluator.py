@@ -17,9 +17,10 @@ from typing import Any
 
 import torch
 
+from ganframe import rng
 from ganframe.errors import UsageError
 from ganframe.evaluation import cache
-from ganframe.evaluation.classifier import Classifier, Recipe, accuracy, classify, train_classifier
+from ganframe.evaluation.classifier import Classifier, Recipe, classify, logits_accuracy, train_classifier
 from ganframe.evaluation.metrics import (
     class_shares,
     classes_covered,
@@ -95,6 +96,16 @@ def obtain_classifier(
     notify: Notify = _quiet, recipe: Recipe = Recipe(),
 ) -> tuple[Classifier, dict[str, Any]]:
     """The cached classifier for this training split, training (and caching) it on first use."""
+    model, info, _ = _obtain(train_set, test_set, dataset_name, data_root, device=device, notify=notify, recipe=recipe)
+    return model, info
+
+
+def _obtain(
+    train_set: Any, test_set: Any, dataset_name: str, data_root: Path, *, device: torch.device,
+    notify: Notify, recipe: Recipe,
+) -> tuple[Classifier, dict[str, Any], tuple[torch.Tensor, torch.Tensor] | None]:
+    """:func:`obtain_classifier`, plus the test split's (features, logits) when the classifier was
+    trained now (its test accuracy needed them; None for a cached classifier)."""
     started = time.perf_counter()
     checksum = cache.tensor_checksum(train_set.data, train_set.labels)
     num_classes = int(train_set.num_classes)
@@ -105,7 +116,7 @@ def obtain_classifier(
         model = Classifier(in_channels, num_classes)
         model.load_state_dict(payload["state_dict"])
         info = {key: payload[key] for key in ("test_accuracy", "train_seconds", "epochs") if key in payload}
-        return model.to(device).eval(), {"path": str(found), "checksum": checksum, "trained_now": False, **info}
+        return model.to(device).eval(), {"path": str(found), "checksum": checksum, "trained_now": False, **info}, None
     if found is not None:
         notify(f"The cached classifier {found} is unreadable or outdated; training a new one.")
     folder = cache.save_folder(data_root)
@@ -124,7 +135,8 @@ def obtain_classifier(
     model = train_classifier(
         train_set.data, train_set.labels, num_classes, recipe=recipe, device=device, progress=progress
     )
-    test_accuracy = accuracy(model, test_set.data, test_set.labels)
+    classified = classify(model, test_set.data)
+    test_accuracy = logits_accuracy(classified[1], test_set.labels)
     seconds = time.perf_counter() - started
     path = folder / cache.file_name(dataset_name, checksum)
     cache.save_classifier(path, {
@@ -134,7 +146,7 @@ def obtain_classifier(
     })
     notify(f"Evaluation classifier: {test_accuracy:.2%} test accuracy, trained in {seconds:.0f} s, saved to {path}")
     info = {"test_accuracy": test_accuracy, "train_seconds": seconds, "epochs": epochs}
-    return model, {"path": str(path), "checksum": checksum, "trained_now": True, **info}
+    return model, {"path": str(path), "checksum": checksum, "trained_now": True, **info}, classified
 
 
 def prepare_evaluator(
@@ -144,10 +156,10 @@ def prepare_evaluator(
     """Classifier (cached or trained now) plus the test split's feature statistics."""
     check_evaluable(train_set, dataset_name)
     check_evaluable(test_set, dataset_name)
-    classifier, info = obtain_classifier(
+    classifier, info, classified = _obtain(
         train_set, test_set, dataset_name, Path(data_root), device=device, notify=notify, recipe=recipe
     )
-    features, _ = classify(classifier, test_set.data)
+    features, _ = classified if classified is not None else classify(classifier, test_set.data)
     mean, cov = feature_statistics(features)
     return Evaluator(classifier, int(train_set.num_classes), list(train_set.class_names), mean, cov, info)
 
@@ -160,13 +172,12 @@ def draw_samples(
     often (shuffled). The global RNG (used by dropout in train mode) is left as it was."""
     from ganframe.sampling import generate
 
-    rng = torch.Generator().manual_seed(seed)
-    noise = torch.randn(n, latent_dim, generator=rng).to(device)
+    noise_rng = torch.Generator().manual_seed(seed)
+    noise = torch.randn(n, latent_dim, generator=noise_rng).to(device)
     labels = None
     if conditional:
-        labels = (torch.arange(n) % num_classes)[torch.randperm(n, generator=rng)].to(device)
-    devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+        labels = (torch.arange(n) % num_classes)[torch.randperm(n, generator=noise_rng)].to(device)
+    with rng.preserved(device):
         torch.manual_seed(seed)
         images = generate(generator, noise, labels, conditional=conditional, mode=mode)
     return images, labels

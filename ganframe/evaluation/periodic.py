@@ -17,12 +17,13 @@ plugin is built, before the run directory exists.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from ganframe.evaluation.evaluator import Evaluator, draw_samples
+from ganframe.assemble import load_dataset
+from ganframe.evaluation.evaluator import Evaluator, check_evaluable, draw_samples, prepare_evaluator
 from ganframe.hookspecs import hookimpl
 
-DEFAULT_EVAL_SAMPLES = 2000
 PREFIX = "eval/"
 
 
@@ -44,15 +45,13 @@ def flatten_scores(scores: dict[str, Any], class_names: list[str]) -> dict[str, 
 class PeriodicEvaluation:
     """Scores the generator every ``every`` epochs and after the last epoch."""
 
-    def __init__(self, evaluator: Evaluator, every: int, samples: int = DEFAULT_EVAL_SAMPLES):
+    def __init__(self, evaluator: Evaluator, every: int, samples: int):
         self.evaluator = evaluator
         self.every = every
         self.samples = samples
 
     @hookimpl
     def on_epoch_end(self, state):
-        if not state.is_main_process:
-            return
         if state.epoch % self.every != 0 and state.epoch != state.config.epochs:
             return
         spec = state.model_spec
@@ -65,21 +64,22 @@ class PeriodicEvaluation:
         state.log(flatten_scores(scores, self.evaluator.class_names))
 
 
-def build_periodic_evaluation(setup, notify=None) -> PeriodicEvaluation | None:
+def build_periodic_evaluation(setup, notify=None, *, score: bool = True) -> PeriodicEvaluation | None:
     """The plugin for ``setup.config.eval_every`` (None when not asked for): checks the data set,
-    loads its held-out split and the cached classifier (training it on first use)."""
-    from pathlib import Path
+    loads its held-out split and the cached classifier (training it on first use).
 
-    from ganframe.assemble import load_dataset
-    from ganframe.evaluation.evaluator import check_evaluable, prepare_evaluator
-
+    Every process of a distributed run calls this, so each rejects an unscorable data set and none
+    waits for a main process that stopped; only the one with ``score`` (the main process) goes on
+    to build the plugin, the others get None."""
     config = setup.config
     if not config.eval_every:
         return None
     check_evaluable(setup.dataset, config.dataset, what="--eval-every")
+    if not score:
+        return None
     test_set, _ = load_dataset(setup.components.dataset, config, train=False)
     evaluator = prepare_evaluator(
         setup.dataset, test_set, config.dataset, Path(config.data_root), device=setup.device,
-        notify=notify or (lambda _message: None),
+        **({"notify": notify} if notify is not None else {}),
     )
     return PeriodicEvaluation(evaluator, config.eval_every, config.eval_samples)

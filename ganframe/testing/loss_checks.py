@@ -130,7 +130,7 @@ def _no_gradient(label: str, module: nn.Module, network: str, phase: str) -> Non
                     f"{'discriminator' if network == 'generator' else 'generator'} may learn.")
 
 
-def _slopes(label: str, loss: torch.Tensor, *logits: torch.Tensor) -> list[float]:
+def _slopes(loss: torch.Tensor, *logits: torch.Tensor) -> list[float]:
     grads = torch.autograd.grad(loss, logits, allow_unused=True, retain_graph=True)
     return [0.0 if g is None else g.sum().item() for g in grads]
 
@@ -141,14 +141,14 @@ def _check_signs(phases: _Phases, tolerance: float = 1e-6) -> None:
     real_logits = torch.zeros(n, requires_grad=True)
     fake_logits = torch.zeros(n, requires_grad=True)
     loss = phases.value("discriminator_loss", phases.discriminator_inputs(real_logits, fake_logits))
-    real_slope, fake_slope = _slopes(label, loss, real_logits, fake_logits)
+    real_slope, fake_slope = _slopes(loss, real_logits, fake_logits)
     if real_slope > tolerance or fake_slope < -tolerance or (real_slope > -tolerance and fake_slope < tolerance):
         fail(label, "discriminator_loss must fall as D scores real samples higher and fakes lower (ganframe "
                     f"minimises it); at logits 0 its slope is {real_slope:+.3g} for real and {fake_slope:+.3g} "
                     "for fake logits. Is a sign flipped? (check_signs=False skips this check.)")
     fake_logits = torch.zeros(n, requires_grad=True)
     loss = phases.value("generator_loss", phases.generator_inputs(fake_logits))
-    (slope,) = _slopes(label, loss, fake_logits)
+    (slope,) = _slopes(loss, fake_logits)
     if slope > -tolerance:
         fail(label, "generator_loss must fall as D scores fakes higher (ganframe minimises it); at logits 0 "
                     f"its slope is {slope:+.3g}. Is a sign flipped? (check_signs=False skips this check.)")

@@ -35,10 +35,10 @@ from ganframe.testing._common import (
 
 
 class _Network:
-    """One built network and how to call it (with or without labels)."""
+    """One built network (``module``, else built from the factory) and how to call it (with or without labels)."""
 
     def __init__(self, kind: str, factory_or_name: Any, conditional: bool | None, shape: Sequence[int],
-                 num_classes: int, latent_dim: int, options: Mapping[str, Any] | None):
+                 num_classes: int, latent_dim: int, options: Mapping[str, Any] | None, module: nn.Module | None = None):
         self.factory, component, self.label = resolve(kind, factory_or_name)
         if conditional is None:
             conditional = component.conditional if component is not None else False
@@ -47,7 +47,7 @@ class _Network:
             raise ValueError("a conditional network needs num_classes >= 1")
         self.options = dict(options or {})
         self.shape, self.num_classes, self.latent_dim = tuple(shape), num_classes, latent_dim
-        self.module = self.build()
+        self.module = module if module is not None else self.build()
 
     def spec(self) -> ModelSpec:
         return ModelSpec(self.shape, self.num_classes, self.latent_dim, self.conditional,
@@ -262,12 +262,14 @@ def check_model(
                   batch_size=batch_size, devices=devices)
     generator = check_generator(name, **common)
     discriminator = check_discriminator(name, gradient_penalty=gradient_penalty, **common)
-    g = _Network("generator", name, None, sample_shape, num_classes, latent_dim, options)
-    d = _Network("discriminator", name, None, sample_shape, num_classes, latent_dim, options)
+    # the checked networks, returned in train mode with no gradients
+    g = _Network("generator", name, None, sample_shape, num_classes, latent_dim, options, generator)
+    d = _Network("discriminator", name, None, sample_shape, num_classes, latent_dim, options, discriminator)
     noise = torch.randn(batch_size, latent_dim)
     logits = d(g(noise, g.labels(batch_size)), d.labels(batch_size))
     if not isinstance(logits, torch.Tensor) or logits.numel() != batch_size:
         fail(f"model '{name}'", "the discriminator does not return one logit per generated sample.")
     attempt(f"model '{name}'", "backward() from D(G(z))", logits.sum().backward)
     check_gradients(f"model '{name}'", g.module, "generator (through the discriminator)")
+    clear_gradients(generator, discriminator)
     return generator, discriminator

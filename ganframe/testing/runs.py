@@ -26,6 +26,12 @@ def run_ganframe(*args: str, env: Mapping[str, str] | None = None, cwd: str | Pa
     )
 
 
+def read_metrics(run_dir: str | Path) -> list[dict]:
+    """The rows of ``RUN_DIR/metrics.jsonl``, one dict per logged window."""
+    text = (Path(run_dir) / "metrics.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
 def check_training(*args: str, out: str | Path, env: Mapping[str, str] | None = None,
                    timeout: float = 600) -> list[dict]:
     """Run ``ganframe run ARGS --out OUT`` and check it trained: exit status 0, no traceback,
@@ -41,7 +47,7 @@ def check_training(*args: str, out: str | Path, env: Mapping[str, str] | None = 
     metrics_file = out / "metrics.jsonl"
     if not metrics_file.is_file():
         raise AssertionError(f"{where} wrote no {metrics_file}.\n{result.stdout[-2000:]}")
-    rows = [json.loads(line) for line in metrics_file.read_text().splitlines() if line.strip()]
+    rows = read_metrics(out)
     if not rows:
         raise AssertionError(f"{where} logged no metrics.")
     for row in rows:
