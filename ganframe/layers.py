@@ -1,8 +1,8 @@
 """Reusable network pieces for plugin authors (imports torch).
 
 These are generic building blocks, not models: an MLP stack builder, a
-reshape, label conditioning by embedding + concatenation, and a dropout that
-is faster on CPUs. ganframe's built-in models are assembled from them, and a
+reshape, label conditioning by embedding + concatenation, a projection
+output for conditional discriminators, and a dropout that is faster on CPUs. ganframe's built-in models are assembled from them, and a
 third-party plugin may use them too.
 """
 
@@ -89,3 +89,29 @@ class LabelConditioned(nn.Module):
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(x.shape[0], -1)
         return self.body(torch.cat([flat, self.embeddings(labels).to(flat.dtype)], dim=1))
+
+
+class LabelProjected(LabelConditioned):
+    """A conditional discriminator with a projection output (Miyato & Koyama, 2018, "cGANs with
+    Projection Discriminator"): ``logit = w . h + embed(y) . h`` over the features ``h`` that
+    ``body`` computes from the label-concatenated input (so the concatenation of
+    :class:`LabelConditioned` stays, and the label is read a second time at the output).
+
+    Why: with concatenation alone the label is 16 of ~800 inputs of the first layer and an MLP
+    discriminator learns to half-ignore it, so the generator draws confident digits of the wrong
+    class; the inner product makes "does this image fit this label" a term of every logit
+    (measured on ``cgan``: README, "Quality of the defaults").
+
+    ``body`` maps ``(N, flat + embedding_dim)`` to ``(N, features)``.
+    """
+
+    def __init__(self, num_classes: int, embedding_dim: int, body: nn.Module, features: int):
+        super().__init__(num_classes, embedding_dim, body)
+        self.output = nn.Linear(features, 1)
+        self.projection = nn.Embedding(num_classes, features)
+        nn.init.normal_(self.projection.weight, std=0.02)  # start near the unconditional logit
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        features = super().forward(x, labels)
+        projected = (self.projection(labels).to(features.dtype) * features).sum(dim=1, keepdim=True)
+        return self.output(features) + projected

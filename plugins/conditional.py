@@ -4,10 +4,14 @@ The MLP networks of ``mlp``, each with an ``nn.Embedding(num_classes, 16)`` of
 the class label concatenated to its input (noise for G, the flattened sample
 for D). The engine passes real labels with real samples and uniformly drawn
 labels with fakes; ``ganframe sample --digit D`` picks the class to draw.
-Options: ``--model-option embedding_dim=16``, ``slope=0.2`` (LeakyReLU).
-Run settings and slope are ``mlp``'s measured defaults (see
-``ganframe_builtins.mlp``); the documents' are
-``--lr 2e-4 --beta1 0.9 --model-option slope=0.01``.
+Options: ``--model-option embedding_dim=16``, ``slope=0.2`` (LeakyReLU),
+``projection=true`` (D reads the label a second time through a projection
+output, :class:`ganframe.layers.LabelProjected`; ``false`` is document 001's
+concatenation only). Run settings and slope are ``mlp``'s measured defaults
+(see ``ganframe_builtins.mlp``); the projection output is ours: with
+concatenation only, 5 epochs reach label accuracy 0.86-0.91, with it 0.95+
+(README, "Quality of the defaults"). The documents' model and settings are
+``--lr 2e-4 --beta1 0.9 --g-ema 0 --model-option slope=0.01 --model-option projection=false``.
 """
 
 from ganframe import hookimpl
@@ -29,7 +33,7 @@ def register_discriminators(register):
     register(
         "cgan",
         cgan_discriminator,
-        help="MLP D with a 16-d label embedding concatenated to the image (doc 001)",
+        help="MLP D with a 16-d label embedding concatenated to the image (doc 001) and a projection output",
         conditional=True,
     )
 
@@ -51,14 +55,14 @@ def cgan_generator(spec):
 
 
 def cgan_discriminator(spec):
-    """Conditional MLP discriminator: [sample, label embedding(16)] -> 1024 -> 512 -> 256 -> 1 logit (doc 001)."""
+    """Conditional MLP discriminator: [sample, label embedding(16)] -> 1024 -> 512 -> 256 -> 1 logit (doc 001),
+    the logit plus a projection of the label embedding onto the 256 features unless ``projection=false``."""
     from torch import nn
 
-    from ganframe.layers import LabelConditioned, mlp
+    from ganframe.layers import LabelConditioned, LabelProjected, mlp
 
     embedding_dim = spec.options.get("embedding_dim", 16)
-    body = nn.Sequential(
-        *mlp([spec.sample_size + embedding_dim, 1024, 512, 256], activation=leaky_relu(spec), dropout=0.2),
-        nn.Linear(256, 1),
-    )
-    return LabelConditioned(spec.num_classes, embedding_dim, body)
+    layers = mlp([spec.sample_size + embedding_dim, 1024, 512, 256], activation=leaky_relu(spec), dropout=0.2)
+    if spec.options.get("projection", True):
+        return LabelProjected(spec.num_classes, embedding_dim, nn.Sequential(*layers), features=256)
+    return LabelConditioned(spec.num_classes, embedding_dim, nn.Sequential(*layers, nn.Linear(256, 1)))

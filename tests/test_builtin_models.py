@@ -71,6 +71,40 @@ def test_cgan_concatenates_a_16d_label_embedding(plugin_set):
     assert not torch.allclose(a, b), "the label must change the output"
 
 
+def test_cgan_discriminator_projects_the_label_onto_its_features(plugin_set):
+    """By default D's logit is w.h + embed(y).h over its 256 features (LabelProjected); the label
+    reaches the logit through both the input concatenation and the projection."""
+    from ganframe.layers import LabelProjected
+
+    _, discriminator, _, _ = build_model(plugin_set.registry, "cgan")
+    assert isinstance(discriminator, LabelProjected)
+    assert discriminator.projection.weight.shape == (10, 256)
+    discriminator.eval()
+    x = torch.randn(6, 1, 28, 28)
+    labels = torch.tensor([0, 1, 2, 3, 4, 5])
+    logits = discriminator(x, labels)
+    features = discriminator.body(torch.cat([x.flatten(1), discriminator.embeddings(labels)], dim=1))
+    expected = discriminator.output(features) + (discriminator.projection(labels) * features).sum(1, keepdim=True)
+    assert torch.allclose(logits, expected, atol=1e-6)
+    logits.sum().backward()
+    grad = discriminator.projection.weight.grad
+    assert grad[:6].abs().sum(dim=1).gt(0).all() and grad[6:].abs().sum() == 0  # only the labels used
+
+
+def test_cgan_documents_discriminator_is_one_option_away(plugin_set):
+    """``projection=false`` is document 001's D: concatenation only, a Linear(256, 1) logit."""
+    from ganframe.assemble import Components, build_networks
+    from ganframe.layers import LabelConditioned, LabelProjected
+    from ganframe.specs import ModelSpec, Options
+
+    reg = plugin_set.registry
+    components = Components(reg.get("generator", "cgan"), reg.get("discriminator", "cgan"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))
+    _, discriminator = build_networks(components, ModelSpec((1, 28, 28), 10, 100, True, Options({"projection": "false"})))
+    assert isinstance(discriminator, LabelConditioned) and not isinstance(discriminator, LabelProjected)
+    assert linear_shapes(discriminator) == [(800, 1024), (1024, 512), (512, 256), (256, 1)]
+    assert discriminator(torch.randn(3, 1, 28, 28), torch.tensor([1, 2, 3])).shape == (3, 1)
+
+
 def test_mlp_small_matches_document_002(plugin_set):
     generator, discriminator, spec, components = build_model(plugin_set.registry, "mlp-small")
     assert spec.latent_dim == 64 and components.generator.defaults["batch_size"] == 100
