@@ -181,11 +181,14 @@ def model_description(state) -> dict[str, Any]:
 
 
 def state_payload(state) -> dict[str, Any]:
-    """Everything needed to sample from, or resume, a run at ``state``'s position."""
+    """Everything needed to sample from, or resume, a run at ``state``'s position (with
+    ``generator_ema``, the average of G's weights, when the run keeps one)."""
+    average = {"generator_ema": state.g_average.state_dict()} if state.g_average is not None else {}
     return {
         "config": state.config.to_dict(),
         "model": model_description(state),
         "generator": state.generator.state_dict(),
+        **average,
         "discriminator": state.discriminator.state_dict(),
         "g_optimizer": state.g_optimizer.state_dict(),
         "d_optimizer": state.d_optimizer.state_dict(),

@@ -24,6 +24,8 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "beta1": 0.9,
     "beta2": 0.999,
     "optimizer": "adam",
+    #: decay of the average of G's weights that samples are drawn from; 0: no average (the documents')
+    "g_ema": 0.0,
 }
 
 OPTIMIZERS = ("adam", "sgd")
@@ -32,6 +34,8 @@ SAMPLE_MODES = ("eval", "train")
 DATA_PATHS = ("auto", "device", "loader")
 PRECISIONS = ("fp32", "bf16")
 ON_NAN = ("stop", "skip")
+#: which weights of a checkpoint ``ganframe sample`` / ``eval`` draw from (see ganframe.sampling)
+WEIGHTS = ("auto", "ema", "trained")
 
 
 @dataclass
@@ -53,6 +57,8 @@ class RunConfig:
     beta2: float | None = None
     optimizer: str | None = None
     momentum: float = 0.0
+    #: sample from an exponential moving average of G's weights with this decay (0: off); see ganframe.weight_average
+    g_ema: float | None = None
     device: str = "auto"
     seed: int | None = None
     out: str | None = None
@@ -92,7 +98,7 @@ class RunConfig:
         return self.discriminator or self.model
 
 
-def _choice(option: str, value: str, valid: tuple[str, ...]) -> None:
+def check_choice(option: str, value: str, valid: tuple[str, ...]) -> None:
     if value not in valid:
         raise UsageError(
             f"Invalid value '{value}' for {option}.{did_you_mean(value, valid)} Valid values: {quoted_list(valid)}."
@@ -112,15 +118,19 @@ def validate(config: RunConfig) -> None:
     for option, value in (("--beta1", config.beta1), ("--beta2", config.beta2)):
         if value is not None and not 0.0 <= value < 1.0:
             raise UsageError(f"{option} must be in [0, 1); got {value}.")
+    if config.g_ema is not None and not 0.0 <= config.g_ema < 1.0:
+        raise UsageError(
+            f"--g-ema must be a decay in [0, 1), e.g. 0.999 (0 turns the average off); got {config.g_ema}."
+        )
     if config.keep_checkpoints < 0:
         raise UsageError(f"--keep-checkpoints must be 0 (keep all) or positive; got {config.keep_checkpoints}.")
     if config.optimizer is not None:
-        _choice("--optimizer", config.optimizer, OPTIMIZERS)
-    _choice("--device", config.device, DEVICES)
-    _choice("--sample-mode", config.sample_mode, SAMPLE_MODES)
-    _choice("--data-path", config.data_path, DATA_PATHS)
-    _choice("--precision", config.precision, PRECISIONS)
-    _choice("--on-nan", config.on_nan, ON_NAN)
+        check_choice("--optimizer", config.optimizer, OPTIMIZERS)
+    check_choice("--device", config.device, DEVICES)
+    check_choice("--sample-mode", config.sample_mode, SAMPLE_MODES)
+    check_choice("--data-path", config.data_path, DATA_PATHS)
+    check_choice("--precision", config.precision, PRECISIONS)
+    check_choice("--on-nan", config.on_nan, ON_NAN)
     if config.cuda_graph and config.on_nan == "skip":
         raise UsageError(
             "--on-nan skip reads every loss on the host before its update, which a captured CUDA graph cannot do; "

@@ -34,6 +34,7 @@ from ganframe.metrics_window import MetricsWindow
 from ganframe.sampling import grid_inputs
 from ganframe.state import RunState
 from ganframe.step import METRIC_NAMES, StepLevers, TrainStep
+from ganframe.weight_average import WeightAverage
 
 
 def make_optimizer(params, config, device: torch.device, *, capturable: bool = False) -> torch.optim.Optimizer:
@@ -73,6 +74,8 @@ class Trainer:
         g_optimizer = make_optimizer(setup.generator.parameters(), config, self.device, capturable=config.cuda_graph)
         d_optimizer = make_optimizer(setup.discriminator.parameters(), config, self.device, capturable=config.cuda_graph)
         components = setup.components
+        #: the average of G's weights for sampling (--g-ema); updated after every step, never trained
+        self.g_average = WeightAverage(setup.generator, config.g_ema) if config.g_ema else None
         generator, discriminator = setup.generator, setup.discriminator
         if config.compile:
             generator, discriminator = compile_networks(generator, discriminator)
@@ -117,6 +120,7 @@ class Trainer:
             d_conditional=components.discriminator.conditional,
             run_dir=run_dir,
             steps_per_epoch=len(self.batches),
+            g_average=self.g_average,
             fixed_noise=noise,
             fixed_labels=labels,
             rank=self.processes.rank,
@@ -133,8 +137,11 @@ class Trainer:
         self._stop: str | None = None  # the stop request every process has agreed on
 
     def train_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> None:
-        """One step, its metrics kept in the device-side window (no host sync)."""
+        """One step, its metrics kept in the device-side window (no host sync), then the
+        weight average (if any) moved toward G's new weights."""
         self._window.add(self.step_fn(real, labels))
+        if self.g_average is not None:
+            self.g_average.update()
 
     # -- metrics ---------------------------------------------------------------
     def _emit(self, metrics: dict[str, float]) -> None:

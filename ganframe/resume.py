@@ -170,13 +170,30 @@ def restore(trainer, payload: dict[str, Any]) -> list[str]:
         except (KeyError, RuntimeError, ValueError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckpointError(f"Checkpoint {path}: its {name} state does not fit this run ({reason}).") from None
+    notes = _restore_average(state, payload)
     state.step, state.epoch, state.batch_in_epoch = payload["step"], payload["epoch"], payload["batch_in_epoch"]
     state.history = list(payload.get("history", []))
     state.epoch_seconds = list(payload.get("epoch_seconds", []))
     state.nonfinite_skipped = int(payload.get("nonfinite_skipped", 0))
     state.last_checkpoint = state.resumed_from = Path(path)
     state.checkpoint_step = state.step
-    return _restore_rng(state, payload)
+    return notes + _restore_rng(state, payload)
+
+
+def _restore_average(state, payload: dict[str, Any]) -> list[str]:
+    """The average of G's weights, or a note when the checkpoint holds none (written before the
+    run kept one): the average then starts from the restored weights."""
+    if state.g_average is None:
+        return []
+    saved = payload.get("generator_ema")
+    if saved is None:
+        return [f"Checkpoint {payload['path']} holds no average of G's weights; --g-ema averages from the restored weights on."]
+    try:
+        state.g_average.load_state_dict(saved)
+    except (KeyError, RuntimeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"Checkpoint {payload['path']}: its generator_ema state does not fit this run ({reason}).") from None
+    return []
 
 
 def _check_same_run(state, payload: dict[str, Any]) -> None:

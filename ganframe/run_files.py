@@ -107,7 +107,7 @@ class RunFiles:
     # -- helpers -------------------------------------------------------------------
     def _save_samples(self, state, name: str) -> None:
         samples = generate(
-            state.generator, state.fixed_noise, state.fixed_labels,
+            state.sample_generator, state.fixed_noise, state.fixed_labels,
             conditional=state.g_conditional, mode=state.config.sample_mode,
         )
         save_samples(samples, self.samples_dir / name, nrow=ROW_LENGTH, reference=self._reference)

@@ -4,6 +4,10 @@
 BatchNorm running statistics) or ``train`` (as the documents sample: dropout
 on, batch statistics). Sampling in train mode never changes the model: any
 BatchNorm running statistics it touches are restored afterwards.
+
+``weights`` chooses which weights of a checkpoint to sample from: ``ema``
+(the average of G's weights a run with ``--g-ema`` keeps), ``trained`` (the
+last trained weights), or ``auto`` (the average when the checkpoint has one).
 """
 
 from __future__ import annotations
@@ -82,6 +86,8 @@ class LoadedGenerator:
     class_names: list[str]
     config: dict[str, Any]
     path: Path
+    #: "ema" (the average of G's weights) or "trained"
+    weights: str = "trained"
 
     def sample(self, n: int, label: int | None = None, *, seed: int | None = None, mode: str | None = None):
         """``n`` samples and their labels (all ``label``, or uniform random ones for conditional models)."""
@@ -99,9 +105,19 @@ class LoadedGenerator:
         return generate(self.generator, noise, labels, conditional=self.conditional, mode=mode), labels
 
 
-def load_generator(path: str | Path, registry: Registry, device: str | torch.device = "cpu") -> LoadedGenerator:
-    """Rebuild the generator a checkpoint was trained with, on ``device``; no data set needed."""
+def load_generator(
+    path: str | Path, registry: Registry, device: str | torch.device = "cpu", *, weights: str = "auto"
+) -> LoadedGenerator:
+    """Rebuild the generator a checkpoint was trained with, on ``device``, holding the ``weights``
+    asked for (see the module docstring); no data set needed."""
     payload = load_checkpoint(path, map_location=device)
+    average = payload.get("generator_ema")
+    if weights == "ema" and average is None:
+        raise CheckpointError(
+            f"Checkpoint {payload['path']} holds no average of G's weights (it was trained with --g-ema 0); "
+            "use --weights trained (or auto)."
+        )
+    use_average = average is not None and weights != "trained"
     try:
         model = payload["model"]
         name = model["generator"]
@@ -112,7 +128,7 @@ def load_generator(path: str | Path, registry: Registry, device: str | torch.dev
             bool(model["g_conditional"]),
             Options(model.get("model_options") or {}, owner="model"),
         )
-        state_dict = payload["generator"]
+        state_dict = average["network"] if use_average else payload["generator"]
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"Checkpoint {payload['path']} lacks the model description ({exc}).") from None
     component = registry.find("generator", name)
@@ -131,5 +147,6 @@ def load_generator(path: str | Path, registry: Registry, device: str | torch.dev
         ) from None
     generator.to(device)
     return LoadedGenerator(
-        generator, spec, spec.conditional, list(model.get("class_names") or []), payload.get("config", {}), Path(payload["path"])
+        generator, spec, spec.conditional, list(model.get("class_names") or []), payload.get("config", {}),
+        Path(payload["path"]), "ema" if use_average else "trained",
     )

@@ -18,6 +18,7 @@ from torch import nn
 
 from ganframe.config import RunConfig
 from ganframe.specs import ModelSpec
+from ganframe.weight_average import WeightAverage
 
 
 @dataclass
@@ -50,6 +51,8 @@ class RunState:
     #: every metrics dict emitted, in order
     history: list[dict[str, float]] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
+    #: the average of G's weights samples are drawn from (``--g-ema``); None when the run keeps none
+    g_average: WeightAverage | None = None
     fixed_noise: torch.Tensor | None = None
     fixed_labels: torch.Tensor | None = None
     #: why training ended: "finished", "max_steps", "SIGINT"/"SIGTERM", a plugin's reason,
@@ -75,6 +78,12 @@ class RunState:
     def is_main_process(self) -> bool:
         """True in the process that writes files and shows progress (rank 0; the only one without torchrun)."""
         return self.rank == 0
+
+    @property
+    def sample_generator(self) -> nn.Module:
+        """The network samples are drawn from: the average of G's weights when the run keeps one
+        (``--g-ema``), else G itself. Sample grids and ``--eval-every`` use it; training never does."""
+        return self.g_average.network if self.g_average is not None else self.generator
 
     @property
     def conditional(self) -> bool:

@@ -86,7 +86,7 @@ class TensorBoardLogger:
         # train-mode sampling must not shift the RNG for the plugins called after this one (the run's own grid)
         with rng.preserved(state.device):
             samples = generate(
-                state.generator, state.fixed_noise, state.fixed_labels,
+                state.sample_generator, state.fixed_noise, state.fixed_labels,
                 conditional=state.g_conditional, mode=state.config.sample_mode,
             )
         self.writer.add_image("samples", image_grid(samples, nrow=ROW_LENGTH), global_step=epoch)

@@ -52,7 +52,9 @@ TRAINED = ("generator", "discriminator", "g_optimizer", "d_optimizer", "step", "
 
 
 def assert_same_training(a: dict, b: dict) -> None:
-    """Two checkpoints hold the same weights, optimizer states, counters and RNG states, bit for bit."""
+    """Two checkpoints hold the same weights, optimizer states, counters, RNG states and (when either
+    keeps one) average of G's weights, bit for bit."""
     differ = [key for key in TRAINED if not same(a[key], b[key])]
+    differ += ["generator_ema"] if not same(a.get("generator_ema"), b.get("generator_ema")) else []
     assert not differ, f"{a['path']} and {b['path']} differ in {differ}"
 

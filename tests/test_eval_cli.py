@@ -35,6 +35,9 @@ def test_eval_json_reports_every_figure(cli, cgan_run, trained_root):  # noqa: F
     assert 0 <= doc["label_accuracy"] <= 1 and len(doc["label_accuracy_per_class"]) == 10
     assert doc["classifier"]["trained_now"] is False  # reused from the data root's cache
     assert doc["classifier"]["path"].startswith(str(trained_root))
+    trained = json.loads(cli("eval", cgan_run, "--n", "300", "--json", "--weights", "trained").stdout)
+    assert doc["weights"] == "ema" and trained["weights"] == "trained"  # cgan keeps an average by default
+    assert trained["frechet_distance"] != doc["frechet_distance"]
 
 
 def test_eval_is_repeatable_and_finds_the_recorded_data_root(cli, cgan_run, trained_root, monkeypatch, tmp_path):  # noqa: F811
@@ -71,7 +74,8 @@ def test_eval_of_an_unlabelled_data_set_is_one_clear_error(cli, tmp_path):
     [
         (["--mode", "evl"], "Did you mean 'eval'"),
         (["--n", "1"], "--n must be at least 2"),
-        (["--device", "gpu"], "--device must be"),
+        (["--device", "gpu"], "Invalid value 'gpu' for --device. Did you mean 'cpu'?"),
+        (["--weights", "avg"], "Invalid value 'avg' for --weights."),
     ],
 )
 def test_bad_options_are_rejected_before_any_work(cli, tmp_path, args, expected):

@@ -18,8 +18,8 @@ from typing import Any, Optional
 import typer
 
 from ganframe.cli.errors import user_errors
-from ganframe.config import DEVICES, SAMPLE_MODES
-from ganframe.errors import UsageError, did_you_mean
+from ganframe.config import DEVICES, SAMPLE_MODES, WEIGHTS, check_choice
+from ganframe.errors import UsageError
 
 
 def _notify(message: str) -> None:
@@ -28,7 +28,8 @@ def _notify(message: str) -> None:
 
 
 def evaluate_checkpoint(
-    checkpoint: Path, *, n: int, seed: int, mode: Optional[str], device: str, data_root: Optional[str]
+    checkpoint: Path, *, n: int, seed: int, mode: Optional[str], device: str, data_root: Optional[str],
+    weights: str = "auto",
 ) -> dict[str, Any]:
     """The JSON document ``ganframe eval`` prints (imports torch)."""
     from ganframe.assemble import resolve_device
@@ -40,7 +41,7 @@ def evaluate_checkpoint(
     registry = get_plugins().registry
     started = time.perf_counter()
     torch_device = resolve_device(device)
-    loaded = load_generator(checkpoint, registry, torch_device)
+    loaded = load_generator(checkpoint, registry, torch_device, weights=weights)
     config = loaded.config
     dataset = config.get("dataset") or "mnist"
     root = evaluation_data_root(data_root, config.get("data_root"))
@@ -67,6 +68,7 @@ def evaluate_checkpoint(
         "n": n,
         "seed": seed,
         "mode": mode,
+        "weights": loaded.weights,
         **scores,
         "class_names": evaluator.class_names,
         "classifier": evaluator.info,
@@ -106,7 +108,8 @@ def _print_table(document: dict[str, Any]) -> None:
     console.print(per_class)
     seconds = document["seconds"]["prepare"] + document["seconds"]["score"]
     console.print(
-        f"{document['n']} samples ({document['mode']} mode, seed {document['seed']}) in {seconds:.1f} s; "
+        f"{document['n']} samples ({document['mode']} mode, {document['weights']} weights, seed {document['seed']}) "
+        f"in {seconds:.1f} s; "
         f"classifier: {classifier.get('test_accuracy', float('nan')):.2%} test accuracy on "
         f"'{document['dataset']}', {classifier['path']}",
         highlight=False, soft_wrap=True,
@@ -120,6 +123,9 @@ def eval_(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     seed: int = typer.Option(0, "--seed", help="Seed for the noise (and labels) of the samples."),
     mode: Optional[str] = typer.Option(None, "--mode", help="Generator mode: eval or train (default: the run's --sample-mode)."),
+    weights: str = typer.Option(
+        "auto", "--weights", help="ema (the average of G's weights, --g-ema), trained (the last weights), or auto (ema when kept)."
+    ),
     device: str = typer.Option("auto", "--device", help="cpu, cuda or auto."),
     data_root: Optional[str] = typer.Option(
         None, "--data-root", help="Folder holding the data set (default: the run's, else $GANFRAME_DATA, else a per-user cache)."
@@ -128,11 +134,13 @@ def eval_(
     """Score a checkpoint's samples with a classifier trained on its data set (offline FID-style figures)."""
     if n < 2:
         raise UsageError(f"--n must be at least 2 (a Frechet distance needs a covariance); got {n}.")
-    if mode is not None and mode not in SAMPLE_MODES:
-        raise UsageError(f"--mode must be 'eval' or 'train'; got '{mode}'.{did_you_mean(mode, SAMPLE_MODES)}")
-    if device not in DEVICES:
-        raise UsageError(f"--device must be 'auto', 'cpu' or 'cuda'; got '{device}'.{did_you_mean(device, DEVICES)}")
-    document = evaluate_checkpoint(checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root)
+    if mode is not None:
+        check_choice("--mode", mode, SAMPLE_MODES)
+    check_choice("--weights", weights, WEIGHTS)
+    check_choice("--device", device, DEVICES)
+    document = evaluate_checkpoint(
+        checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root, weights=weights
+    )
     if as_json:
         typer.echo(json.dumps(document, indent=2, default=str))
     else:

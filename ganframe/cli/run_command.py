@@ -52,6 +52,11 @@ def run(
     beta2: Optional[float] = typer.Option(None, "--beta2", help="Adam beta2 (default 0.999)."),
     optimizer: Optional[str] = typer.Option(None, "--optimizer", help=f"One of {', '.join(OPTIMIZERS)} (default adam)."),
     momentum: float = typer.Option(0.0, "--momentum", help="Momentum for --optimizer sgd."),
+    g_ema: Optional[float] = typer.Option(
+        None, "--g-ema", metavar="DECAY",
+        help="Draw samples (grids, sample, eval) from an exponential moving average of G's weights with this decay; "
+        "0 turns it off (default: the model's; mlp/cgan/mlp-small 0.999, else 0 as in the documents).",
+    ),
     device: str = typer.Option("auto", "--device", help=f"One of {', '.join(DEVICES)}."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; the same seed repeats a CPU run exactly (default: random, recorded)."),
     out: Optional[str] = typer.Option(None, "--out", "-o", help="Run directory (default runs/<time>-<model>-<loss>)."),
@@ -98,7 +103,7 @@ def run(
     config = RunConfig(
         model=model, generator=generator, discriminator=discriminator, loss=loss, dataset=dataset,
         data_root=data_root, epochs=epochs, max_steps=max_steps, batch_size=batch_size, latent_dim=latent_dim,
-        lr=lr, beta1=beta1, beta2=beta2, optimizer=optimizer, momentum=momentum, device=device, seed=seed,
+        lr=lr, beta1=beta1, beta2=beta2, optimizer=optimizer, momentum=momentum, g_ema=g_ema, device=device, seed=seed,
         out=out, log_every=log_every, sample_mode=sample_mode, data_path=data_path, precision=precision,
         fast_path=fast_path, compile=compile_networks, cuda_graph=cuda_graph,
         keep_checkpoints=keep_checkpoints, on_nan=on_nan, sync_batchnorm=sync_batchnorm,

@@ -56,7 +56,7 @@ class PeriodicEvaluation:
             return
         spec = state.model_spec
         images, labels = draw_samples(
-            state.generator, latent_dim=spec.latent_dim, num_classes=spec.num_classes,
+            state.sample_generator, latent_dim=spec.latent_dim, num_classes=spec.num_classes,
             conditional=state.g_conditional, n=self.samples, seed=state.config.seed,
             mode=state.config.sample_mode, device=state.device,
         )
