@@ -18,6 +18,7 @@ from ganframe.errors import UsageError, did_you_mean, quoted_list
 
 #: values used when neither the user nor the model chose one (the documents' shared defaults)
 GLOBAL_DEFAULTS: dict[str, Any] = {
+    "loss": "bce",
     "latent_dim": 100,
     "batch_size": 64,
     "lr": 2e-4,
@@ -45,7 +46,7 @@ class RunConfig:
     model: str = "mlp"
     generator: str | None = None
     discriminator: str | None = None
-    loss: str = "bce"
+    loss: str | None = None
     dataset: str = "mnist"
     data_root: str | None = None
     epochs: int = 20

@@ -5,7 +5,8 @@ loss for 5 epochs at batch 64 on MNIST, score each with ``ganframe eval``, print
     GANFRAME_DATA=/path/to/data python scripts/quality.py --out runs/quality-docs --documents
 
 ``--documents`` trains with the documents' settings where ganframe's defaults differ
-(``mlp``/``cgan``: ``--lr 2e-4 --beta1 0.9 --model-option slope=0.01``; ``mlp-small``: ``--lr 2e-4 --beta1 0.9``). Arguments
+(see ``DOCUMENTS``: loss, Adam lr and beta1, LeakyReLU slope, no average of G's weights,
+``cgan`` without the projection output). Arguments
 after ``--`` go to every ``ganframe run``. Runs already present under ``--out`` are
 not trained again, only scored. Runs are sequential on purpose: one CPU run uses
 every core.
@@ -24,8 +25,9 @@ from ganframe.testing import run_ganframe
 MODELS = ("mlp", "cgan", "mlp-small", "batchnorm")
 #: options that turn a model's defaults back into the documents' settings
 DOCUMENTS = {
-    "mlp": ["--lr", "2e-4", "--beta1", "0.9", "--model-option", "slope=0.01"],
-    "cgan": ["--lr", "2e-4", "--beta1", "0.9", "--model-option", "slope=0.01"],
+    "mlp": ["--loss", "bce", "--lr", "2e-4", "--beta1", "0.9", "--model-option", "slope=0.01"],
+    "cgan": ["--lr", "2e-4", "--beta1", "0.9", "--g-ema", "0", "--model-option", "slope=0.01",
+             "--model-option", "projection=false"],
     "mlp-small": ["--lr", "2e-4", "--beta1", "0.9"],
 }
 
@@ -43,8 +45,8 @@ def train(model: str, out: Path, seed: int, extra: list[str]) -> None:
         sys.exit(f"training {model} failed:\n{result.stderr}")
 
 
-def score(run: Path, mode: str | None) -> dict:
-    args = ["eval", str(run), "--json"] + (["--mode", mode] if mode else [])
+def score(run: Path, mode: str | None, weights: str) -> dict:
+    args = ["eval", str(run), "--json", "--weights", weights] + (["--mode", mode] if mode else [])
     result = ganframe(*args)
     if result.returncode != 0:
         sys.exit(f"ganframe eval {run} failed:\n{result.stderr}")
@@ -53,7 +55,7 @@ def score(run: Path, mode: str | None) -> dict:
 
 def row(model: str, doc: dict) -> str:
     label = f"{doc['label_accuracy']:.3f}" if "label_accuracy" in doc else "-"
-    return (f"| {model} | {doc['mode']} | {doc['classes_covered']}/{doc['num_classes']} | {doc['class_kl']:.3f} "
+    return (f"| {model} | {doc['mode']}, {doc['weights']} | {doc['classes_covered']}/{doc['num_classes']} | {doc['class_kl']:.3f} "
             f"| {doc['confidence']:.3f} | {doc['frechet_distance']:.1f} | {label} |")
 
 
@@ -63,6 +65,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--modes", nargs="+", default=["default"], help="sampling modes to score: default, eval, train")
+    parser.add_argument("--weights", nargs="+", default=["auto"], help="weights to score: auto, ema, trained")
     parser.add_argument("--documents", action="store_true", help="train with the documents' settings")
     parser.add_argument("extra", nargs="*", help="options for ganframe run (after --)")
     args = parser.parse_args()
@@ -72,7 +75,8 @@ def main() -> None:
         run = args.out / model
         train(model, run, args.seed, (DOCUMENTS.get(model, []) if args.documents else []) + args.extra)
         for mode in args.modes:
-            print(row(model, score(run, None if mode == "default" else mode)), flush=True)
+            for weights in args.weights:
+                print(row(model, score(run, None if mode == "default" else mode, weights)), flush=True)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ RING = {"dataset": "ring", "dataset_options": {"samples": "640"}, "device": "cpu
 
 def ring_config(out: Path, **settings) -> RunConfig:
     """4 epochs of the small MLP on 640 ring points at batch 64 (10 steps per epoch), metrics every
-    3 steps: every step draws noise, so the RNG states must continue exactly for a resumed run to match."""
-    values = {**RING, "model": "mlp-small", "batch_size": 64, "epochs": 4, "seed": 5, "log_every": 3, **settings}
+    3 steps: every step draws noise, so the RNG states must continue exactly for a resumed run to match.
+    It keeps an average of G's weights (``--g-ema``), which must continue exactly as well."""
+    values = {**RING, "model": "mlp-small", "batch_size": 64, "epochs": 4, "seed": 5, "log_every": 3, "g_ema": 0.999,
+              **settings}
     return RunConfig(out=str(out), **values)
 
 

@@ -44,18 +44,25 @@ def test_mlp_matches_documents_000_001(plugin_set):
     assert isinstance(list(generator.modules())[-2], nn.Tanh)
 
 
-@pytest.mark.parametrize("model", ["mlp", "cgan"])
-def test_mlp_and_cgan_default_to_the_measured_settings(plugin_set, model):
-    """Slope 0.2, Adam lr 5e-4 and beta1 0.5 by default (README "Quality of the defaults")."""
+@pytest.mark.parametrize(
+    "model, loss, g_ema", [("mlp", "bce-smooth", 0.0), ("cgan", "bce", 0.999)]
+)
+def test_mlp_and_cgan_default_to_the_measured_settings(plugin_set, model, loss, g_ema):
+    """Slope 0.2, Adam lr 5e-4 and beta1 0.5 by default; mlp with label smoothing, cgan sampling
+    from an average of G's weights (README "Quality of the defaults"); the documents' one option away."""
+    from ganframe.assemble import resolve_components
     from ganframe.config import RunConfig, resolve
 
     generator, discriminator, _, components = build_model(plugin_set.registry, model)
     for net in (generator, discriminator):
         assert {m.negative_slope for m in net.modules() if isinstance(m, nn.LeakyReLU)} == {0.2}
     config = resolve(RunConfig(model=model, seed=0), components.generator.defaults)
-    assert (config.lr, config.beta1, config.beta2, config.batch_size) == (5e-4, 0.5, 0.999, 64)
-    documents = resolve(RunConfig(model=model, seed=0, lr=2e-4, beta1=0.9), components.generator.defaults)
-    assert (documents.lr, documents.beta1) == (2e-4, 0.9)
+    assert (config.loss, config.lr, config.beta1, config.beta2, config.batch_size, config.g_ema) == (loss, 5e-4, 0.5, 0.999, 64, g_ema)
+    assert resolve_components(RunConfig(model=model), plugin_set.registry).loss.name == loss
+    documents = RunConfig(model=model, seed=0, loss="bce", lr=2e-4, beta1=0.9, g_ema=0.0)
+    assert resolve_components(documents, plugin_set.registry).loss.name == "bce"
+    documents = resolve(documents, components.generator.defaults)
+    assert (documents.loss, documents.lr, documents.beta1, documents.g_ema) == ("bce", 2e-4, 0.9, 0.0)
 
 
 def test_cgan_concatenates_a_16d_label_embedding(plugin_set):

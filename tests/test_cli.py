@@ -27,7 +27,7 @@ def test_run_on_ring_writes_the_run_directory(cli, tmp_path):
     # unset options take the model's registered defaults (mlp's measured ones, README "Quality of the defaults")
     from ganframe_builtins.mlp import MLP_DEFAULTS
     assert config["batch_size"] == 64 and config["latent_dim"] == 100
-    assert (config["lr"], config["beta1"]) == (MLP_DEFAULTS["lr"], MLP_DEFAULTS["beta1"])
+    assert (config["loss"], config["lr"], config["beta1"]) == (MLP_DEFAULTS["loss"], MLP_DEFAULTS["lr"], MLP_DEFAULTS["beta1"])
     assert config["components"]["dataset"] == "ganframe:ring" and config["sample_shape"] == [2]
     assert (out / "real.png").is_file() and (out / "losses.png").is_file()
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch-0000.png", "epoch-0001.png", "epoch-0002.png", "progress.png"]
@@ -165,7 +165,7 @@ def assert_usage_error(result, *fragments):
         (["--epochs", "0"], ["--epochs", "0"]),
         (["--max-steps", "-3"], ["--max-steps"]),
         (["--optimizer", "adma"], ["'adma'", "Did you mean 'adam'"]),
-        (["--smooth", "0.8"], ["loss 'bce' has no option 'smooth'"]),
+        (["--model", "cgan", "--smooth", "0.8"], ["loss 'bce' has no option 'smooth'"]),
         (["--loss", "bce-smooth", "--smooth", "2"], ["--smooth must be in (0, 1]"]),
         (["--loss-option", "novalue"], ["--loss-option expects KEY=VALUE"]),
         (["--dataset", "ring", "--batch-size", "999999"], ["--batch-size 999999 is larger than"]),

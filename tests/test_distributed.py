@@ -25,7 +25,7 @@ from tests.runs import RING, assert_same_training, metrics_rows, newest, run, sa
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 240  # seconds for one torchrun launch (two workers starting torch on a busy 2-core machine)
 RING_ARGS = ["run", "--device", "cpu", "--dataset", "ring", "--dataset-option", "samples=640", "--model", "mlp-small", "--lr", "2e-4",
-             "--batch-size", "64", "--seed", "3"]
+             "--batch-size", "64", "--seed", "3", "--g-ema", "0.999"]
 ARGS = [*RING_ARGS, "--log-every", "1"]
 
 
@@ -47,7 +47,8 @@ def torchrun(*args, plugins: str = "") -> subprocess.CompletedProcess:
 
 def single(out: Path, plugin_set, **settings):
     # lr fixed (not mlp-small's default) so the tolerances below do not move with a model default
-    config = RunConfig(out=str(out), model="mlp-small", batch_size=64, lr=2e-4, log_every=1, seed=3, **RING, **settings)
+    config = RunConfig(out=str(out), model="mlp-small", batch_size=64, lr=2e-4, log_every=1, seed=3, g_ema=0.999,
+                       **RING, **settings)
     return run(config, plugin_set)[0]
 
 
@@ -97,6 +98,10 @@ def test_two_processes_keep_identical_replicas_and_match_one_process_at_the_same
     for net in ("generator", "discriminator"):
         for key, value in getattr(reference, net).state_dict().items():
             assert torch.allclose(ranks[0]["weights"][net][key], value, rtol=0, atol=1e-5), key
+    average = newest(tmp_path / "ddp")["generator_ema"]  # rank 0's average of G's weights, as one process keeps it
+    assert average["updates"] == reference.g_average.updates == 10
+    for key, value in reference.g_average.network.state_dict().items():
+        assert torch.allclose(average["network"][key], value, rtol=0, atol=1e-5), key
 
 
 @pytest.fixture(scope="module")

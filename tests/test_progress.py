@@ -17,7 +17,7 @@ def run(plugin_set, tmp_path, interactive):
 def test_plain_lines_when_not_a_terminal(plugin_set, tmp_path):
     text = run(plugin_set, tmp_path, interactive=False)
     lines = text.splitlines()
-    assert lines[0].startswith("Training ganframe:mlp / ganframe:mlp with loss ganframe:bce on ganframe:ring")
+    assert lines[0].startswith("Training ganframe:mlp / ganframe:mlp with loss ganframe:bce-smooth on ganframe:ring")  # mlp's default loss
     metric_lines = [line for line in lines if line.startswith("epoch ") and "d_loss" in line]
     assert len(metric_lines) == 4  # 20 steps, read every 5
     assert "step 5/20" in metric_lines[0] and "D(G(z))" in metric_lines[0]

@@ -23,7 +23,8 @@ TIMEOUT = 90  # seconds any one process may take before the test fails
 def _start(tmp_path: Path, out: Path, *, plugins: str = "") -> tuple[subprocess.Popen, Path]:
     """A long ring run (it never finishes on its own), metrics every step, output in files."""
     args = ["run", "--device", "cpu", "--dataset", "ring", "--dataset-option", "samples=640", "--model", "mlp-small",
-            "--batch-size", "64", "--epochs", "100000", "--log-every", "1", "--seed", "5", "--out", str(out)]
+            "--batch-size", "64", "--epochs", "100000", "--log-every", "1", "--seed", "5", "--g-ema", "0.999",
+            "--out", str(out)]  # ring_config's settings
     command = [sys.executable, "tests/cli_driver.py", *args] if plugins else [sys.executable, "-m", "ganframe", *args]
     env = {**os.environ, "GANFRAME_TEST_PLUGINS": plugins}
     err = tmp_path / "stderr.txt"

@@ -35,7 +35,9 @@ def run(
     model: str = typer.Option("mlp", "--model", "-m", help=_MODELS),
     generator: Optional[str] = typer.Option(None, "--generator", help="Override the model's generator."),
     discriminator: Optional[str] = typer.Option(None, "--discriminator", help="Override the model's discriminator."),
-    loss: str = typer.Option("bce", "--loss", "-l", help="Adversarial loss: bce, bce-smooth, minimax, ..."),
+    loss: Optional[str] = typer.Option(
+        None, "--loss", "-l", help="Adversarial loss: bce, bce-smooth, minimax, ... (default: the model's; mlp bce-smooth, else bce)."
+    ),
     smooth: Optional[float] = typer.Option(
         None, "--smooth", help="Real target for D with --loss bce-smooth (one-sided label smoothing; default 0.9)."
     ),
@@ -55,7 +57,7 @@ def run(
     g_ema: Optional[float] = typer.Option(
         None, "--g-ema", metavar="DECAY",
         help="Draw samples (grids, sample, eval) from an exponential moving average of G's weights with this decay; "
-        "0 turns it off (default: the model's; mlp/cgan/mlp-small 0.999, else 0 as in the documents).",
+        "0 turns it off (default: the model's; cgan 0.999, else 0 as in the documents).",
     ),
     device: str = typer.Option("auto", "--device", help=f"One of {', '.join(DEVICES)}."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; the same seed repeats a CPU run exactly (default: random, recorded)."),
