@@ -60,9 +60,10 @@ class Register(Protocol):
     - ``metadata``: only for generators and discriminators: ``conditional``
       (bool, the network takes class labels); only for generators:
       ``defaults`` (dict of run settings this model was designed for, keys
-      among ``latent_dim``, ``batch_size``, ``lr``, ``beta1``, ``beta2``,
-      ``optimizer``, such as ``{"latent_dim": 64, "batch_size": 100}``; a
-      user's explicit option always wins).
+      among ``loss``, ``latent_dim``, ``batch_size``, ``lr``, ``beta1``,
+      ``beta2``, ``optimizer``, ``g_ema``, such as
+      ``{"latent_dim": 64, "batch_size": 100}``; a user's explicit option
+      always wins).
 
     A malformed call raises, which fails (and skips) the registering plugin
     with a message naming the mistake.
