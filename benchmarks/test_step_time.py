@@ -49,17 +49,19 @@ def test_ganframe_step(benchmark, device, data_root, model, loss, batch_size, pr
            batch_size=batch_size, device=device, precision=precision)
 
 
+@pytest.mark.parametrize("batch_size", [64])
 @pytest.mark.parametrize("model,loss", [("cgan", "bce-smooth")])
-def test_ganframe_step_default_recipe(benchmark, device, data_root, model, loss):
+def test_ganframe_step_default_recipe(benchmark, device, data_root, model, loss, batch_size):
     """The model's own networks and defaults: cgan's projection output and the average of G's
     weights updated every step; the ratio to the hand loop shows what they cost."""
-    benchmark.group = f"step {model}/{loss} batch 64"
-    trainer = make_trainer(model, loss, 64, device, data_root)
+    benchmark.group = f"step {model}/{loss} batch {batch_size}"
+    trainer = make_trainer(model, loss, batch_size, device, data_root)
     assert trainer.g_average is not None
     real, labels = next(trainer.batches.epoch(0))
-    steps, rounds = steps_and_rounds(device, 64)
+    steps, rounds = steps_and_rounds(device, batch_size)
     ms = time_steps(benchmark, lambda: trainer.train_step(real, labels), device=device, steps=steps, rounds=rounds)
-    record(benchmark, ("step", model, loss, 64), impl="ganframe-defaults", ms_per_step=ms, batch_size=64, device=device)
+    record(benchmark, ("step", model, loss, batch_size), impl="ganframe-defaults", ms_per_step=ms,
+           batch_size=batch_size, device=device)
 
 
 @pytest.mark.parametrize("mode", ["compile", "cuda-graph", "cuda-graph-bf16"])
