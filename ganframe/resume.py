@@ -132,6 +132,9 @@ def merge(saved: RunConfig, given: RunConfig, explicit, run_dir: Path) -> RunCon
                 conflicts.append(f"--out {value} (a resumed run stays in {run_dir})")
         elif not _agrees(getattr(saved, name), value):
             conflicts.append(f"{option_name(name)} {_show(value)} (the run has {_show(getattr(saved, name))})")
+        elif isinstance(value, dict):
+            # keys the run did not record (options a component gained since it was saved) are added
+            setattr(config, name, {**getattr(saved, name), **value})
     if conflicts:
         allowed = ", ".join(option_name(n) for n in MAY_CHANGE)
         raise UsageError(
@@ -143,8 +146,8 @@ def merge(saved: RunConfig, given: RunConfig, explicit, run_dir: Path) -> RunCon
 
 
 def _agrees(saved: Any, given: Any) -> bool:
-    if isinstance(given, dict):  # only the keys given must agree; the run's others are its defaults
-        return isinstance(saved, dict) and all(k in saved and _agrees(saved[k], v) for k, v in given.items())
+    if isinstance(given, dict):  # only keys given and recorded must agree; the run's others are its defaults
+        return isinstance(saved, dict) and all(k not in saved or _agrees(saved[k], v) for k, v in given.items())
     if given is None or str(saved) == str(given):
         return True
     try:
@@ -168,8 +171,12 @@ def restore(trainer, payload: dict[str, Any]) -> list[str]:
         try:
             getattr(state, name).load_state_dict(payload[name])
         except (KeyError, RuntimeError, ValueError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CheckpointError(f"Checkpoint {path}: its {name} state does not fit this run ({reason}).") from None
+            raise CheckpointError(
+                f"Checkpoint {path}: its {name} state does not fit this run ({_first_lines(exc)}). It was trained "
+                "with other networks: a different ganframe or plugin version, or model options that changed "
+                "defaults since (give the run's old value with --model-option, e.g. projection=false for a cgan "
+                "trained before its projection output)."
+            ) from None
     notes = _restore_average(state, payload)
     state.step, state.epoch, state.batch_in_epoch = payload["step"], payload["epoch"], payload["batch_in_epoch"]
     state.history = list(payload.get("history", []))
@@ -178,6 +185,13 @@ def restore(trainer, payload: dict[str, Any]) -> list[str]:
     state.last_checkpoint = state.resumed_from = Path(path)
     state.checkpoint_step = state.step
     return notes + _restore_rng(state, payload)
+
+
+def _first_lines(exc: BaseException, limit: int = 300) -> str:
+    """The gist of a load error: torch's first line names the module, the second what is missing."""
+    lines = [line.strip() for line in str(exc).strip().splitlines()[:2] if line.strip()]
+    text = " ".join(lines) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _restore_average(state, payload: dict[str, Any]) -> list[str]:
@@ -191,8 +205,9 @@ def _restore_average(state, payload: dict[str, Any]) -> list[str]:
     try:
         state.g_average.load_state_dict(saved)
     except (KeyError, RuntimeError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"Checkpoint {payload['path']}: its generator_ema state does not fit this run ({reason}).") from None
+        raise CheckpointError(
+            f"Checkpoint {payload['path']}: its generator_ema state does not fit this run ({_first_lines(exc)})."
+        ) from None
     return []
 
 

@@ -139,3 +139,33 @@ def test_resume_needs_a_run_directory(tmp_path, plugin_set):
     with pytest.raises(UsageError, match="nothing to resume"):
         run(RunConfig(), plugin_set, resume_from=tmp_path / "empty")
     assert os.listdir(tmp_path / "empty") == []
+
+
+def test_model_options_the_run_did_not_record_may_be_given_on_resume(tmp_path):
+    """A run saved before a model gained an option (cgan's ``projection``) resumes with the old value
+    given explicitly; options the run did record must still agree."""
+    from ganframe.resume import merge
+
+    saved = RunConfig(model="cgan", model_options={"embedding_dim": 16, "slope": 0.2})
+    merged = merge(saved, RunConfig(model_options={"projection": "false"}), {"model_options"}, tmp_path)
+    assert merged.model_options == {"embedding_dim": 16, "slope": 0.2, "projection": "false"}
+    with pytest.raises(UsageError, match=r"--model-option embedding_dim=8 \(the run has embedding_dim=16 slope=0.2\)"):
+        merge(saved, RunConfig(model_options={"embedding_dim": "8"}), {"model_options"}, tmp_path)
+
+
+def test_a_checkpoint_of_other_networks_names_what_is_missing(tmp_path, plugin_set):
+    from ganframe.checkpoint import save_checkpoint
+
+    out = tmp_path / "run"
+    run(ring_config(out, max_steps=10), plugin_set)
+    payload = newest(out)
+    path = payload.pop("path")
+    payload.pop("ganframe_checkpoint")
+    dropped = sorted(payload["discriminator"])[-1]
+    del payload["discriminator"][dropped]  # as if D had gained a layer since the run was saved
+    save_checkpoint(path, payload)
+    with pytest.raises(CheckpointError) as failure:
+        run(RunConfig(), plugin_set, resume_from=out)
+    message = failure.value.message
+    assert "its discriminator state does not fit this run" in message
+    assert "Missing key(s)" in message and dropped in message and "--model-option" in message
