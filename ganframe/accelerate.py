@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import torch
 
-from ganframe.errors import GanframeError
+from ganframe.errors import GanframeError, exception_gist
 from ganframe.step import TrainStep
 
 WARMUP_STEPS = 3
@@ -87,8 +87,8 @@ class CUDAGraphStep:
         except Exception as exc:
             self.graph = None
             raise GanframeError(
-                f"--cuda-graph could not capture the training step ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''}). A component probably reads values back "
+                f"--cuda-graph could not capture the training step ({type(exc).__name__}: {exception_gist(exc)}). "
+                "A component probably reads values back "
                 "to the host or branches on data inside the step; run without --cuda-graph."
             ) from exc
 

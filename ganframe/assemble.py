@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganframe.config import GLOBAL_DEFAULTS, RunConfig, resolve
+from ganframe.config import RunConfig, resolve, setting
 from ganframe.data import sample_shape_of
 from ganframe.data_root import resolve_data_root
 from ganframe.errors import PluginContractError, UsageError
@@ -77,11 +77,10 @@ def resolve_components(config: RunConfig, registry: Registry) -> Components:
     """Look up every named component; unknown names raise with a suggestion. Without ``--loss``
     the loss is the generator's default (``defaults={"loss": ...}``), else ``bce``."""
     generator = _network(registry, "generator", config.generator, config.model)
-    loss = config.loss or generator.defaults.get("loss", GLOBAL_DEFAULTS["loss"])
     return Components(
         generator=generator,
         discriminator=_network(registry, "discriminator", config.discriminator, config.model),
-        loss=registry.get("loss", loss, option="--loss"),
+        loss=registry.get("loss", setting(config, "loss", generator.defaults), option="--loss"),
         dataset=registry.get("dataset", config.dataset, option="--dataset"),
     )
 

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from ganframe import rng
-from ganframe.errors import UsageError
+from ganframe.errors import UsageError, exception_gist
 
 FORMAT_KEY = "ganframe_checkpoint"
 FORMAT_VERSION = 1
@@ -91,9 +91,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     try:
         payload = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
-            f"Checkpoint {path} could not be read ({reason[:200]}); it may be truncated, corrupt, "
+            f"Checkpoint {path} could not be read ({exception_gist(exc)[:200]}); it may be truncated, corrupt, "
             "or not a ganframe checkpoint."
         ) from None
     if not isinstance(payload, dict) or payload.get(FORMAT_KEY) is None:

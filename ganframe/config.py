@@ -139,6 +139,12 @@ def validate(config: RunConfig) -> None:
         )
 
 
+def setting(config: RunConfig, name: str, model_defaults: dict[str, Any]) -> Any:
+    """One defaultable setting: explicit > the model's default > :data:`GLOBAL_DEFAULTS`."""
+    value = getattr(config, name)
+    return value if value is not None else model_defaults.get(name, GLOBAL_DEFAULTS[name])
+
+
 def resolve(config: RunConfig, model_defaults: dict[str, Any], data_root: str | None = None) -> RunConfig:
     """A copy with every ``None`` setting filled (explicit > model defaults > global), the component
     names and data root spelled out, and a seed chosen."""
@@ -147,9 +153,8 @@ def resolve(config: RunConfig, model_defaults: dict[str, Any], data_root: str | 
     resolved.discriminator = config.discriminator_name
     if data_root is not None:
         resolved.data_root = data_root
-    for name, value in GLOBAL_DEFAULTS.items():
-        if getattr(resolved, name) is None:
-            setattr(resolved, name, model_defaults.get(name, value))
+    for name in GLOBAL_DEFAULTS:
+        setattr(resolved, name, setting(resolved, name, model_defaults))
     if resolved.seed is None:
         resolved.seed = secrets.randbelow(2**31)
     validate(resolved)

@@ -76,6 +76,15 @@ def quoted_list(values: Iterable[str]) -> str:
     return ", ".join(f"'{v}'" for v in values) if values else "(none)"
 
 
+def exception_gist(exc: BaseException, *, lines: int = 1, limit: int | None = None) -> str:
+    """The first ``lines`` non-empty lines of an exception's message, joined, for a one-paragraph
+    error (the type name when the message is empty). torch's load_state_dict errors need two: the
+    first names the module, the second what is missing. ``limit`` shortens it, ending in "..."."""
+    kept = [line.strip() for line in str(exc).strip().splitlines() if line.strip()][:lines]
+    text = " ".join(kept) or type(exc).__name__
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+
+
 def describe_exception(exc: BaseException, *, skip: Iterable[str] = ()) -> str:
     """``Type: first line of the message (at file.py:LINE)`` for one-line reports.
 
@@ -83,8 +92,7 @@ def describe_exception(exc: BaseException, *, skip: Iterable[str] = ()) -> str:
     whose frames are machinery, such as ganframe's own package or pluggy's),
     so a plugin's error names the plugin's line, not the loader's.
     """
-    lines = str(exc).strip().splitlines()
-    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    text = f"{type(exc).__name__}: {exception_gist(exc)}" if str(exc).strip() else type(exc).__name__
     skip = tuple(str(s) for s in skip)
     location = None
     if isinstance(exc, SyntaxError) and exc.filename:

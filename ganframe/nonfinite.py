@@ -34,13 +34,10 @@ def finite_rows(rows: torch.Tensor) -> torch.Tensor:
     return torch.isfinite(rows[:, list(LOSS_COLUMNS.values())]).all(dim=1)
 
 
-def first_nonfinite(rows: torch.Tensor, finite: torch.Tensor | None = None) -> tuple[int, str, float] | None:
-    """``(row, loss name, value)`` of the first non-finite loss in ``rows``, or ``None``;
-    ``finite`` is :func:`finite_rows` of ``rows`` when the caller has it already."""
-    bad = torch.nonzero(~(finite_rows(rows) if finite is None else finite)).flatten()
-    if len(bad) == 0:
-        return None
-    row = int(bad[0])
+def first_nonfinite(rows: torch.Tensor, finite: torch.Tensor) -> tuple[int, str, float]:
+    """``(row, loss name, value)`` of the first non-finite loss in ``rows``, whose
+    :func:`finite_rows` mask ``finite`` has at least one False."""
+    row = int(torch.nonzero(~finite)[0])
     for name, column in LOSS_COLUMNS.items():
         value = float(rows[row, column])
         if not math.isfinite(value):

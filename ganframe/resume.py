@@ -32,7 +32,7 @@ import torch
 from ganframe import rng
 from ganframe.checkpoint import CheckpointError, load_checkpoint, model_description, newest_readable
 from ganframe.config import RunConfig
-from ganframe.errors import UsageError
+from ganframe.errors import UsageError, exception_gist
 
 #: RunConfig fields an option given with --resume may change
 MAY_CHANGE = (
@@ -172,7 +172,7 @@ def restore(trainer, payload: dict[str, Any]) -> list[str]:
             getattr(state, name).load_state_dict(payload[name])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(
-                f"Checkpoint {path}: its {name} state does not fit this run ({_first_lines(exc)}). It was trained "
+                f"Checkpoint {path}: its {name} state does not fit this run ({exception_gist(exc, lines=2, limit=300)}). It was trained "
                 "with other networks: a different ganframe or plugin version, or model options that changed "
                 "defaults since (give the run's old value with --model-option, e.g. projection=false for a cgan "
                 "trained before its projection output)."
@@ -187,13 +187,6 @@ def restore(trainer, payload: dict[str, Any]) -> list[str]:
     return notes + _restore_rng(state, payload)
 
 
-def _first_lines(exc: BaseException, limit: int = 300) -> str:
-    """The gist of a load error: torch's first line names the module, the second what is missing."""
-    lines = [line.strip() for line in str(exc).strip().splitlines()[:2] if line.strip()]
-    text = " ".join(lines) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _restore_average(state, payload: dict[str, Any]) -> list[str]:
     """The average of G's weights, or a note when the checkpoint holds none (written before the
     run kept one): the average then starts from the restored weights."""
@@ -206,7 +199,7 @@ def _restore_average(state, payload: dict[str, Any]) -> list[str]:
         state.g_average.load_state_dict(saved)
     except (KeyError, RuntimeError, ValueError) as exc:
         raise CheckpointError(
-            f"Checkpoint {payload['path']}: its generator_ema state does not fit this run ({_first_lines(exc)})."
+            f"Checkpoint {payload['path']}: its generator_ema state does not fit this run ({exception_gist(exc, lines=2, limit=300)})."
         ) from None
     return []
 

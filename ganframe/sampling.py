@@ -21,6 +21,8 @@ import torch
 from torch import nn
 
 from ganframe.checkpoint import CheckpointError, load_checkpoint
+from ganframe.config import WEIGHTS, check_choice
+from ganframe.errors import exception_gist
 from ganframe.registry import Registry
 from ganframe.specs import ModelSpec, Options
 
@@ -89,6 +91,11 @@ class LoadedGenerator:
     #: "ema" (the average of G's weights) or "trained"
     weights: str = "trained"
 
+    @property
+    def sample_mode(self) -> str:
+        """The mode the run drew its sample grids in (its ``--sample-mode``)."""
+        return self.config.get("sample_mode", "eval")
+
     def sample(self, n: int, label: int | None = None, *, seed: int | None = None, mode: str | None = None):
         """``n`` samples and their labels (all ``label``, or uniform random ones for conditional models)."""
         device = next(self.generator.parameters()).device
@@ -101,7 +108,7 @@ class LoadedGenerator:
             else:
                 labels = torch.full((n,), label, dtype=torch.long)
             labels = labels.to(device)
-        mode = mode or self.config.get("sample_mode", "eval")
+        mode = mode or self.sample_mode
         return generate(self.generator, noise, labels, conditional=self.conditional, mode=mode), labels
 
 
@@ -110,6 +117,7 @@ def load_generator(
 ) -> LoadedGenerator:
     """Rebuild the generator a checkpoint was trained with, on ``device``, holding the ``weights``
     asked for (see the module docstring); no data set needed."""
+    check_choice("weights", weights, WEIGHTS)
     payload = load_checkpoint(path, map_location=device)
     average = payload.get("generator_ema")
     if weights == "ema" and average is None:
@@ -143,7 +151,7 @@ def load_generator(
     except RuntimeError as exc:
         raise CheckpointError(
             f"Checkpoint {payload['path']} does not fit generator '{name}' as installed here: "
-            f"{str(exc).splitlines()[0]}"
+            f"{exception_gist(exc, lines=2)}"
         ) from None
     generator.to(device)
     return LoadedGenerator(

@@ -34,18 +34,18 @@ class WeightAverage:
         self.decay = decay
         self.updates = 0
         self.network = copy.deepcopy(network).requires_grad_(False)
-        self._source = network
-        self._targets = [p for p in self.network.parameters()]
-        self._sources = [p for p in network.parameters()]
+        # the tensor lists once: update() runs every training step
+        self._targets, self._sources = list(self.network.parameters()), list(network.parameters())
+        self._target_buffers, self._source_buffers = list(self.network.buffers()), list(network.buffers())
 
     @torch.no_grad()
     def update(self) -> None:
         """Fold the source network's current weights into the average (after each optimizer step)."""
         self.updates += 1
         weight = (1.0 - self.decay) / (1.0 - self.decay**self.updates)
-        torch._foreach_lerp_(self._targets, [p.detach() for p in self._sources], weight)
-        for target, source in zip(self.network.buffers(), self._source.buffers()):
-            target.copy_(source)
+        torch._foreach_lerp_(self._targets, self._sources, weight)
+        if self._target_buffers:
+            torch._foreach_copy_(self._target_buffers, self._source_buffers)
 
     def state_dict(self) -> dict[str, Any]:
         return {"decay": self.decay, "updates": self.updates, "network": self.network.state_dict()}

@@ -19,13 +19,15 @@ documents': ``--lr 2e-4 --beta1 0.9``).
 
 from ganframe import hookimpl
 
+#: Adam settings measured for the three MLP models (the documents': lr 2e-4, beta1 0.9)
+MEASURED_ADAM = {"lr": 5e-4, "beta1": 0.5}
 #: run settings of ``mlp`` (measured; the documents': loss bce, lr 2e-4, beta1 0.9)
-MLP_DEFAULTS = {"loss": "bce-smooth", "latent_dim": 100, "batch_size": 64, "lr": 5e-4, "beta1": 0.5}
+MLP_DEFAULTS = {"loss": "bce-smooth", "latent_dim": 100, "batch_size": 64, **MEASURED_ADAM}
 #: run settings of ``cgan`` (measured; the documents': lr 2e-4, beta1 0.9, no average of G's weights)
-CGAN_DEFAULTS = {"latent_dim": 100, "batch_size": 64, "lr": 5e-4, "beta1": 0.5, "g_ema": 0.999}
+CGAN_DEFAULTS = {"latent_dim": 100, "batch_size": 64, **MEASURED_ADAM, "g_ema": 0.999}
 #: run settings of ``mlp-small``: document 002's latent 64 and batch 100; measured lr and beta1
 #: (at the documents' 2e-4 / 0.9 it collapses onto 2 digits in 5 epochs; README, "Quality of the defaults")
-MLP_SMALL_DEFAULTS = {"latent_dim": 64, "batch_size": 100, "lr": 5e-4, "beta1": 0.5}
+MLP_SMALL_DEFAULTS = {"latent_dim": 64, "batch_size": 100, **MEASURED_ADAM}
 #: LeakyReLU slope of ``mlp`` and ``cgan`` (the documents' nn.LeakyReLU() is 0.01)
 DEFAULT_SLOPE = 0.2
 

@@ -54,3 +54,8 @@ def changed(before: dict[str, torch.Tensor], module: nn.Module) -> set[str]:
 
 def linear_shapes(module: nn.Module) -> list[tuple[int, int]]:
     return [(m.in_features, m.out_features) for m in module.modules() if isinstance(m, nn.Linear)]
+
+
+def said(result) -> str:
+    """A CLI result's output with line wrapping undone (error paragraphs are wrapped for the terminal)."""
+    return " ".join(result.output.split())

@@ -15,13 +15,26 @@ from ganframe.testing.runs import read_metrics as metrics_rows  # noqa: F401  (u
 RING = {"dataset": "ring", "dataset_options": {"samples": "640"}, "device": "cpu"}
 
 
+#: what ring_config trains on RING
+RING_RUN = {"model": "mlp-small", "batch_size": 64, "epochs": 4, "seed": 5, "log_every": 3, "g_ema": 0.999}
+
+
 def ring_config(out: Path, **settings) -> RunConfig:
     """4 epochs of the small MLP on 640 ring points at batch 64 (10 steps per epoch), metrics every
     3 steps: every step draws noise, so the RNG states must continue exactly for a resumed run to match.
     It keeps an average of G's weights (``--g-ema``), which must continue exactly as well."""
-    values = {**RING, "model": "mlp-small", "batch_size": 64, "epochs": 4, "seed": 5, "log_every": 3, "g_ema": 0.999,
-              **settings}
-    return RunConfig(out=str(out), **values)
+    return RunConfig(out=str(out), **{**RING, **RING_RUN, **settings})
+
+
+def ring_args(out: Path, **settings) -> list[str]:
+    """``ring_config(out, **settings)`` as ``ganframe run`` options, for runs in a subprocess."""
+    from ganframe.resume import option_name
+
+    args = ["run", "--out", str(out)]
+    for name, value in {**RING, **RING_RUN, **settings}.items():
+        pairs = [f"{key}={item}" for key, item in value.items()] if isinstance(value, dict) else [value]
+        args += [part for item in pairs for part in (option_name(name), str(item))]
+    return args
 
 
 def run(config: RunConfig, plugin_set, **kwargs):
@@ -37,6 +50,18 @@ def newest(run_dir: Path) -> dict:
     payload, _ = newest_readable(run_dir)
     assert payload is not None, f"{run_dir} has no checkpoint"
     return payload
+
+
+def rewrite_newest(run_dir: Path, edit) -> None:
+    """Change the newest checkpoint's payload in place (``edit(payload)``), as a checkpoint written by
+    another version would differ; saved back the way ganframe saves checkpoints."""
+    from ganframe.checkpoint import FORMAT_KEY, save_checkpoint
+
+    payload = newest(run_dir)
+    path = payload.pop("path")
+    payload.pop(FORMAT_KEY)
+    edit(payload)
+    save_checkpoint(path, payload)
 
 
 def same(a, b) -> bool:

@@ -1,21 +1,15 @@
 """The CLI end to end: runs write the run directory, plugins lists, sample needs no data set."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image
 
+from tests.helpers import said
+from tests.runs import metrics_rows
+
 RING_SMALL = ["--dataset", "ring", "--dataset-option", "samples=640"]  # 10 steps per epoch at batch 64
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def read_metrics(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
 
 
 def test_run_on_ring_writes_the_run_directory(cli, tmp_path):
@@ -32,7 +26,7 @@ def test_run_on_ring_writes_the_run_directory(cli, tmp_path):
     assert (out / "real.png").is_file() and (out / "losses.png").is_file()
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch-0000.png", "epoch-0001.png", "epoch-0002.png", "progress.png"]
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["epoch-0001.pt", "epoch-0002.pt"]
-    rows = read_metrics(out)
+    rows = metrics_rows(out)
     assert [r["step"] for r in rows] == [5, 10, 15, 20]  # read every 5 steps, not every step
     assert [r["epoch"] for r in rows] == [1, 1, 2, 2]
     for row in rows:
@@ -62,7 +56,7 @@ def test_cgan_on_real_mnist_writes_one_class_per_row(cli, tmp_path, mnist_root):
     assert config["loss_options"] == {"smooth": 0.9}
     grid = Image.open(out / "samples" / "epoch-0000.png")
     assert grid.size == (302, 302)  # 10 x 10 tiles of 28 px with 2 px padding: one row per class
-    assert all(r["d_loss"] == r["d_loss"] for r in read_metrics(out))
+    assert all(r["d_loss"] == r["d_loss"] for r in metrics_rows(out))
 
 
 def test_same_seed_same_losses_and_different_seed_differs(cli, tmp_path):
@@ -70,7 +64,7 @@ def test_same_seed_same_losses_and_different_seed_differs(cli, tmp_path):
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
         out = tmp_path / name
         assert cli("run", *RING_SMALL, "--epochs", 2, "--seed", seed, "--log-every", 5, "--out", out).exit_code == 0
-        runs[name] = [(r["d_loss"], r["g_loss"]) for r in read_metrics(out)]
+        runs[name] = [(r["d_loss"], r["g_loss"]) for r in metrics_rows(out)]
     assert runs["a"] == runs["b"]
     assert runs["a"] != runs["c"]
 
@@ -145,7 +139,7 @@ def test_sample_accepts_a_run_directory(cli, trained, tmp_path):
 
 
 def assert_usage_error(result, *fragments):
-    text = flat(result.output)
+    text = said(result)
     assert result.exit_code == 2, text
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

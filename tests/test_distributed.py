@@ -20,13 +20,13 @@ from ganframe.data import InMemoryDataset
 from ganframe.distributed import Processes
 from ganframe.errors import UsageError
 from tests import fixtures_plugins
-from tests.runs import RING, assert_same_training, metrics_rows, newest, run, same
+from tests.runs import assert_same_training, metrics_rows, newest, ring_args, ring_config, run, same
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 240  # seconds for one torchrun launch (two workers starting torch on a busy 2-core machine)
-RING_ARGS = ["run", "--device", "cpu", "--dataset", "ring", "--dataset-option", "samples=640", "--model", "mlp-small", "--lr", "2e-4",
-             "--batch-size", "64", "--seed", "3", "--g-ema", "0.999"]
-ARGS = [*RING_ARGS, "--log-every", "1"]
+#: the ring runs of this file (tests.runs.ring_config otherwise); lr fixed (not mlp-small's default)
+#: so the tolerances below do not move with a model default
+DDP = {"seed": 3, "lr": 2e-4, "log_every": 1}
 
 
 def torchrun(*args, plugins: str = "") -> subprocess.CompletedProcess:
@@ -46,10 +46,7 @@ def torchrun(*args, plugins: str = "") -> subprocess.CompletedProcess:
 
 
 def single(out: Path, plugin_set, **settings):
-    # lr fixed (not mlp-small's default) so the tolerances below do not move with a model default
-    config = RunConfig(out=str(out), model="mlp-small", batch_size=64, lr=2e-4, log_every=1, seed=3, g_ema=0.999,
-                       **RING, **settings)
-    return run(config, plugin_set)[0]
+    return run(ring_config(out, **{**DDP, **settings}), plugin_set)[0]
 
 
 # -- pieces, in one process -------------------------------------------------------------------
@@ -81,7 +78,7 @@ def test_two_processes_keep_identical_replicas_and_match_one_process_at_the_same
     """With the noise made identical (each rank draws the global noise batch and takes its slice),
     two ranks of 32 must train like one process of 64: DDP averages the gradients and each rank
     holds its slice of every global batch."""
-    result = torchrun(*ARGS, "--epochs", "1", "--out", tmp_path / "ddp", plugins="rank-dump,shared-noise")
+    result = torchrun(*ring_args(tmp_path / "ddp", **DDP, epochs=1), plugins="rank-dump,shared-noise")
     assert result.returncode == 0, result.stderr[-3000:]
     ranks = [torch.load(tmp_path / "ddp" / f"rank-{r}.pt", weights_only=True) for r in range(2)]
     assert same(ranks[0]["weights"], ranks[1]["weights"]), "the replicas drifted apart"
@@ -108,7 +105,7 @@ def test_two_processes_keep_identical_replicas_and_match_one_process_at_the_same
 def two_process_run(tmp_path_factory):
     """``torchrun -m ganframe run`` with 2 gloo processes, 2 epochs, the real per-rank noise."""
     out = tmp_path_factory.mktemp("ddp") / "whole"
-    result = torchrun(*ARGS, "--epochs", "2", "--out", out)
+    result = torchrun(*ring_args(out, **DDP, epochs=2))
     assert result.returncode == 0, result.stderr[-3000:]
     return out, result
 
@@ -131,7 +128,7 @@ def test_torchrun_writes_files_and_progress_once_and_tracks_a_single_process_run
 
 def test_a_distributed_run_stopped_and_resumed_ends_bitwise_identical(tmp_path, two_process_run):
     out = tmp_path / "parts"
-    stopped = torchrun(*ARGS, "--epochs", "2", "--max-steps", "13", "--out", out)
+    stopped = torchrun(*ring_args(out, **DDP, epochs=2, max_steps=13))
     assert stopped.returncode == 0, stopped.stderr[-3000:]
     assert newest(out)["step"] == 13
     resumed = torchrun("run", "--resume", out)
@@ -142,8 +139,7 @@ def test_a_distributed_run_stopped_and_resumed_ends_bitwise_identical(tmp_path, 
 def test_sigterm_to_torchrun_stops_every_rank_after_the_same_step_with_a_checkpoint(tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               "--shutdown-timeout", "60", "-m", "ganframe", *RING_ARGS, "--log-every", "5", "--epochs", "100000",
-               "--out", str(out)]
+               "--shutdown-timeout", "60", "-m", "ganframe", *ring_args(out, **{**DDP, "log_every": 5}, epochs=100000)]
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + TIMEOUT

@@ -4,12 +4,8 @@ import json
 
 import pytest
 
-from tests.eval_helpers import trained_root  # noqa: F401  (session fixture)
-
-
-def said(result) -> str:
-    """The output with line wrapping undone (error paragraphs are wrapped for the terminal)."""
-    return " ".join(result.output.split())
+from tests.helpers import said
+from tests.runs import metrics_rows
 
 
 def train_run(cli, root, out, *extra):
@@ -19,11 +15,11 @@ def train_run(cli, root, out, *extra):
 
 
 @pytest.fixture
-def cgan_run(cli, trained_root, tmp_path):  # noqa: F811
+def cgan_run(cli, trained_root, tmp_path):
     return train_run(cli, trained_root, tmp_path / "cgan", "--model", "cgan")
 
 
-def test_eval_json_reports_every_figure(cli, cgan_run, trained_root):  # noqa: F811
+def test_eval_json_reports_every_figure(cli, cgan_run, trained_root):
     result = cli("eval", cgan_run, "--data-root", trained_root, "--n", "300", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -40,7 +36,7 @@ def test_eval_json_reports_every_figure(cli, cgan_run, trained_root):  # noqa: F
     assert trained["frechet_distance"] != doc["frechet_distance"]
 
 
-def test_eval_is_repeatable_and_finds_the_recorded_data_root(cli, cgan_run, trained_root, monkeypatch, tmp_path):  # noqa: F811
+def test_eval_is_repeatable_and_finds_the_recorded_data_root(cli, cgan_run, trained_root, monkeypatch, tmp_path):
     monkeypatch.setenv("GANFRAME_DATA", str(tmp_path / "elsewhere"))  # the checkpoint's own root wins
     runs = [json.loads(cli("eval", cgan_run, "--n", "200", "--json", "--seed", "3").stdout) for _ in range(2)]
     assert runs[0]["data_root"] == str(trained_root) and not runs[0]["classifier"]["trained_now"]
@@ -55,7 +51,7 @@ def test_eval_table(cli, cgan_run):
         assert text in result.stdout
 
 
-def test_unconditional_model_has_no_label_accuracy(cli, trained_root, tmp_path):  # noqa: F811
+def test_unconditional_model_has_no_label_accuracy(cli, trained_root, tmp_path):
     run = train_run(cli, trained_root, tmp_path / "mlp", "--model", "mlp-small", "--max-steps", "3")
     doc = json.loads(cli("eval", run, "--n", "100", "--json").stdout)
     assert "label_accuracy" not in doc and doc["conditional"] is False
@@ -88,10 +84,10 @@ def test_missing_checkpoint_is_one_clear_error(cli, tmp_path):
     assert result.exit_code == 2 and "does not exist" in said(result)
 
 
-def test_eval_every_logs_the_figures_to_metrics_jsonl(cli, trained_root, tmp_path):  # noqa: F811
+def test_eval_every_logs_the_figures_to_metrics_jsonl(cli, trained_root, tmp_path):
     out = train_run(cli, trained_root, tmp_path / "run", "--model", "cgan", "--epochs", "3",
                     "--eval-every", "2", "--eval-samples", "200")
-    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    records = metrics_rows(out)
     evals = [r for r in records if "eval/classes_covered" in r]
     assert [r["epoch"] for r in evals] == [2, 3]  # every 2nd epoch, and after the last
     for record in evals:
@@ -99,7 +95,7 @@ def test_eval_every_logs_the_figures_to_metrics_jsonl(cli, trained_root, tmp_pat
         assert "eval/label_accuracy/7" in record
 
 
-def test_summary_at_the_end_shows_the_latest_figures(cli, trained_root, tmp_path):  # noqa: F811
+def test_summary_at_the_end_shows_the_latest_figures(cli, trained_root, tmp_path):
     result = cli("run", "--data-root", trained_root, "--epochs", "2", "--seed", "0", "--out", tmp_path / "r",
                  "--model", "cgan", "--eval-every", "1", "--eval-samples", "100")
     assert result.exit_code == 0, result.output
@@ -111,7 +107,7 @@ def test_summary_at_the_end_shows_the_latest_figures(cli, trained_root, tmp_path
     assert "\x1b[" not in result.output, "plain text when not on a terminal"
 
 
-def test_eval_every_does_not_change_training(cli, trained_root, tmp_path):  # noqa: F811
+def test_eval_every_does_not_change_training(cli, trained_root, tmp_path):
     """Evaluation draws its own noise and restores the global RNG (which dropout uses when sampling
     in train mode): the trained weights are the same with and without it."""
     import torch

@@ -10,6 +10,7 @@ import torch
 from ganframe.config import RunConfig
 from ganframe.nonfinite import NonFiniteLossError
 from tests import fixtures_plugins
+from tests.helpers import said
 from tests.runs import RING, metrics_rows, run
 
 
@@ -45,7 +46,7 @@ def test_the_cli_exits_1_with_the_message_and_no_traceback(tmp_path, cli, monkey
                  "--batch-size", "64", "--epochs", "2", "--seed", "2", "--device", "cpu", "--loss", "nan-at",
                  "--loss-option", "at=4", "--out", tmp_path / "run")
     assert result.exit_code == 1
-    text = " ".join(result.output.split())
+    text = said(result)
     assert "g_loss became nan at step 4 (epoch 1)" in text and "--on-nan skip" in text
     assert "Traceback" not in result.output
 

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from tests.helpers import said
 from tests.plugin_dists import LOSS_PLUGIN
 
 BROKEN = "import ganframe\nraise RuntimeError('the broken plugin broke')\n"
@@ -122,7 +123,7 @@ def test_a_model_with_only_a_generator_says_what_is_missing(site, cli, tmp_path)
     """})
     result = cli("run", "--model", "halfgan", "--dataset", "ring", "--out", tmp_path / "run")
     assert result.exit_code == 2
-    message = " ".join(result.output.split())
+    message = said(result)
     assert "Model 'halfgan' has a generator (from gf-half) but no discriminator" in message
     assert "--discriminator NAME" in message
     result = cli("run", "--model", "halfgan", "--discriminator", "mlp", "--dataset", "ring", "--max-steps", "1",

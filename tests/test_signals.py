@@ -14,7 +14,7 @@ import pytest
 
 from ganframe.checkpoint import load_checkpoint
 from ganframe.config import RunConfig
-from tests.runs import assert_same_training, newest, ring_config, run
+from tests.runs import assert_same_training, newest, ring_args, ring_config, run
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 90  # seconds any one process may take before the test fails
@@ -22,9 +22,7 @@ TIMEOUT = 90  # seconds any one process may take before the test fails
 
 def _start(tmp_path: Path, out: Path, *, plugins: str = "") -> tuple[subprocess.Popen, Path]:
     """A long ring run (it never finishes on its own), metrics every step, output in files."""
-    args = ["run", "--device", "cpu", "--dataset", "ring", "--dataset-option", "samples=640", "--model", "mlp-small",
-            "--batch-size", "64", "--epochs", "100000", "--log-every", "1", "--seed", "5", "--g-ema", "0.999",
-            "--out", str(out)]  # ring_config's settings
+    args = ring_args(out, epochs=100000, log_every=1)
     command = [sys.executable, "tests/cli_driver.py", *args] if plugins else [sys.executable, "-m", "ganframe", *args]
     env = {**os.environ, "GANFRAME_TEST_PLUGINS": plugins}
     err = tmp_path / "stderr.txt"

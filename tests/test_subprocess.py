@@ -1,12 +1,10 @@
 """The installed command as a user runs it: exit codes, stderr, and start-up imports."""
 
-import subprocess
-import sys
+from functools import partial
 
+from ganframe.testing import run_ganframe
 
-def ganframe(*args, env=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "ganframe", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+ganframe = partial(run_ganframe, timeout=120)
 
 
 def test_misspelled_model_exits_2_with_a_suggestion_and_no_traceback(tmp_path):

@@ -5,13 +5,10 @@ import sys
 
 import pytest
 
-from tests.eval_helpers import trained_root  # noqa: F401  (session fixture)
+from tests.helpers import said
+
 
 pytest.importorskip("tensorboard", reason="the dev extras install tensorboard")
-
-
-def said(result) -> str:
-    return " ".join(result.output.split())
 
 
 def read_events(folder):
@@ -39,7 +36,7 @@ def test_writes_scalars_and_a_sample_grid_per_epoch(cli, tiny_root, tmp_path):
     assert images[0].width == images[0].height > 28 * 10  # a 10 x 10 grid of 28 x 28 samples
 
 
-def test_eval_figures_reach_tensorboard(cli, trained_root, tmp_path):  # noqa: F811
+def test_eval_figures_reach_tensorboard(cli, trained_root, tmp_path):
     out = tmp_path / "run"
     result = cli("run", "--data-root", trained_root, "--epochs", "1", "--seed", "0", "--logger", "tensorboard",
                  "--eval-every", "1", "--eval-samples", "100", "--out", out, "--model", "mlp-small")

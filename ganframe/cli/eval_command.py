@@ -18,7 +18,7 @@ from typing import Any, Optional
 import typer
 
 from ganframe.cli.errors import user_errors
-from ganframe.config import DEVICES, SAMPLE_MODES, WEIGHTS, check_choice
+from ganframe.cli.sampling_options import MODE, WEIGHTS_OPTION, check_sampling_options
 from ganframe.errors import UsageError
 
 
@@ -52,7 +52,7 @@ def evaluate_checkpoint(
             f"Checkpoint {loaded.path} has {loaded.spec.num_classes} classes but dataset '{dataset}' under "
             f"{root} has {evaluator.num_classes}; point --data-root at the data set it was trained on."
         )
-    mode = mode or config.get("sample_mode", "eval")
+    mode = mode or loaded.sample_mode
     prepared = time.perf_counter()
     images, labels = draw_samples(
         loaded.generator, latent_dim=loaded.spec.latent_dim, num_classes=loaded.spec.num_classes,
@@ -122,10 +122,8 @@ def eval_(
     n: int = typer.Option(10_000, "--n", "-n", help="Number of samples to score."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     seed: int = typer.Option(0, "--seed", help="Seed for the noise (and labels) of the samples."),
-    mode: Optional[str] = typer.Option(None, "--mode", help="Generator mode: eval or train (default: the run's --sample-mode)."),
-    weights: str = typer.Option(
-        "auto", "--weights", help="ema (the average of G's weights, --g-ema), trained (the last weights), or auto (ema when kept)."
-    ),
+    mode: Optional[str] = MODE,
+    weights: str = WEIGHTS_OPTION,
     device: str = typer.Option("auto", "--device", help="cpu, cuda or auto."),
     data_root: Optional[str] = typer.Option(
         None, "--data-root", help="Folder holding the data set (default: the run's, else $GANFRAME_DATA, else a per-user cache)."
@@ -134,10 +132,7 @@ def eval_(
     """Score a checkpoint's samples with a classifier trained on its data set (offline FID-style figures)."""
     if n < 2:
         raise UsageError(f"--n must be at least 2 (a Frechet distance needs a covariance); got {n}.")
-    if mode is not None:
-        check_choice("--mode", mode, SAMPLE_MODES)
-    check_choice("--weights", weights, WEIGHTS)
-    check_choice("--device", device, DEVICES)
+    check_sampling_options(mode, weights, device)
     document = evaluate_checkpoint(
         checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root, weights=weights
     )

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ganframe.cli.errors import user_errors
-from ganframe.config import DEVICES, SAMPLE_MODES, WEIGHTS, check_choice
+from ganframe.cli.sampling_options import MODE, WEIGHTS_OPTION, check_sampling_options
 from ganframe.errors import UsageError
 
 OUTPUT_SUFFIXES = (".png", ".pt")
@@ -21,10 +21,8 @@ def sample(
     digit: Optional[int] = typer.Option(None, "--digit", help="Class to draw (conditional models only)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file: .png (a grid, 10 per row) or .pt (a tensor dict)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the noise (default: random)."),
-    mode: Optional[str] = typer.Option(None, "--mode", help="Generator mode: eval or train (default: the run's --sample-mode)."),
-    weights: str = typer.Option(
-        "auto", "--weights", help="ema (the average of G's weights, --g-ema), trained (the last weights), or auto (ema when kept)."
-    ),
+    mode: Optional[str] = MODE,
+    weights: str = WEIGHTS_OPTION,
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
 ) -> None:
     """Draw N samples from a trained generator; writes a PNG grid or a .pt dict {images, labels}."""
@@ -32,10 +30,7 @@ def sample(
         raise UsageError(f"--n must be a positive whole number; got {n}.")
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise UsageError(f"--out {out} must end in .png (a grid) or .pt (tensors); got '{out.suffix or 'no suffix'}'.")
-    if mode is not None:
-        check_choice("--mode", mode, SAMPLE_MODES)
-    check_choice("--weights", weights, WEIGHTS)
-    check_choice("--device", device, DEVICES)
+    check_sampling_options(mode, weights, device)
     from ganframe.plugins import get_plugins
 
     plugins = get_plugins()
