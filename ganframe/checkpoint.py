@@ -87,7 +87,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         raise CheckpointError(f"Checkpoint {path} does not exist.")
     if not path.is_file():
         raise CheckpointError(f"Checkpoint {path} is not a file.")
-    data = _read_verified(path)
+    data = read_verified(path)
     try:
         payload = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except Exception as exc:
@@ -106,7 +106,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     return payload
 
 
-def _read_verified(path: Path) -> bytes:
+def read_verified(path: Path) -> bytes:
     """The file's bytes, read once, after verifying the CRC-32 of every record of
     ``torch.save``'s zip container.
 

@@ -136,3 +136,33 @@ def test_real_mnist_test_images_score_near_perfect(mnist_root, plugin_set):
     assert held_in["frechet_distance"] < 0.02 * noise["frechet_distance"]
     constant = evaluator.score(torch.full((500, 1, 28, 28), -1.0))
     assert constant["classes_covered"] == 1 and constant["class_kl"] == pytest.approx(math.log(10))
+
+
+def test_a_bad_copy_in_a_read_only_data_root_is_passed_over_not_retrained_every_time(splits):
+    """The data root's copy is unreadable and read-only: the classifier trained into the per-user
+    cache is found on the next call instead of training again and again."""
+    root, train_set, test_set = splits
+    _, first = obtain(train_set, test_set, root)
+    with open(first["path"], "wb") as handle:
+        handle.write(b"not a checkpoint")
+    root.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+    (root / cache.FOLDER).chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        _, second = obtain(train_set, test_set, root)
+        _, third = obtain(train_set, test_set, root)
+    finally:
+        (root / cache.FOLDER).chmod(0o755)
+        root.chmod(0o755)
+    assert second["trained_now"] and second["path"].startswith(str(cache.user_cache_dir()))
+    assert not third["trained_now"] and third["path"] == second["path"]
+
+
+def test_a_cache_file_with_flipped_bytes_is_refused(splits):
+    """torch.load would read a flipped weight silently; the zip checksums catch it."""
+    root, train_set, test_set = splits
+    _, info = obtain(train_set, test_set, root)
+    path = cache.Path(info["path"])
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside the weights' record
+    path.write_bytes(bytes(data))
+    assert cache.load_classifier_file(path) is None

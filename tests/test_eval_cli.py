@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 
 from tests.helpers import said
 from tests.runs import metrics_rows
@@ -130,3 +131,23 @@ def test_eval_every_on_an_unlabelled_data_set_fails_before_writing(cli, tmp_path
 def test_eval_every_must_be_positive(cli, tmp_path):
     result = cli("run", "--dataset", "ring", "--eval-every", "0", "--out", tmp_path / "x")
     assert result.exit_code == 2 and "--eval-every must be a positive whole number" in said(result)
+
+
+def test_a_class_count_mismatch_is_found_before_any_classifier_is_trained(cli, tmp_path):
+    """A conditional checkpoint with 12 classes against a 10-class data root without a cached
+    classifier: the error comes at once, nothing is trained or written into the data root."""
+    from tests.idx import make_mnist_root
+    from tests.runs import rewrite_newest
+
+    root = make_mnist_root(tmp_path / "data")
+    run = train_run(cli, root, tmp_path / "cgan", "--model", "cgan", "--max-steps", "2")
+
+    def twelve_classes(payload):
+        payload["model"]["num_classes"] = 12
+        for state in (payload["generator"], payload["generator_ema"]["network"]):
+            state["embeddings.weight"] = torch.cat([state["embeddings.weight"], state["embeddings.weight"][:2]])
+
+    rewrite_newest(run, twelve_classes)
+    result = cli("eval", run, "--n", "100")
+    assert result.exit_code == 2 and "has 12 classes but dataset 'mnist'" in said(result)
+    assert not (root / "ganframe-classifiers").exists() and "Training the evaluation classifier" not in result.output

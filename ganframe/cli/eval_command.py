@@ -46,12 +46,13 @@ def evaluate_checkpoint(
     dataset = config.get("dataset") or "mnist"
     root = evaluation_data_root(data_root, config.get("data_root"))
     train_set, test_set = load_splits(registry, dataset, root, config.get("dataset_options"))
-    evaluator = prepare_evaluator(train_set, test_set, dataset, root, device=torch_device, notify=_notify)
-    if evaluator.num_classes != loaded.spec.num_classes and loaded.conditional:
+    classes = int(getattr(train_set, "num_classes", 0) or 0)  # checked before a classifier may be trained
+    if loaded.conditional and classes and classes != loaded.spec.num_classes:
         raise UsageError(
             f"Checkpoint {loaded.path} has {loaded.spec.num_classes} classes but dataset '{dataset}' under "
-            f"{root} has {evaluator.num_classes}; point --data-root at the data set it was trained on."
+            f"{root} has {classes}; point --data-root at the data set it was trained on."
         )
+    evaluator = prepare_evaluator(train_set, test_set, dataset, root, device=torch_device, notify=_notify)
     mode = mode or loaded.sample_mode
     prepared = time.perf_counter()
     images, labels = draw_samples(

@@ -18,6 +18,7 @@ Files are written atomically and loaded with ``weights_only=True``.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import stat
@@ -26,7 +27,7 @@ from typing import Any
 
 import torch
 
-from ganframe.checkpoint import atomic_write
+from ganframe.checkpoint import atomic_write, read_verified
 from ganframe.data_root import user_cache_dir
 
 FOLDER = "ganframe-classifiers"
@@ -76,12 +77,21 @@ def candidate_folders(data_root: Path) -> list[Path]:
     return list(dict.fromkeys(folders))
 
 
-def find_cached(data_root: Path, dataset: str, checksum: str) -> Path | None:
+def load_cached(data_root: Path, dataset: str, checksum: str) -> tuple[Path | None, dict[str, Any] | None]:
+    """``(path, payload)`` of the first cached classifier for this training split that loads, in
+    :func:`candidate_folders` order; ``(the first unusable file, None)`` when every file found is
+    unreadable or outdated (so a bad read-only copy does not hide a good per-user one), or
+    ``(None, None)`` when there is none."""
+    unusable = None
     for folder in candidate_folders(data_root):
         path = folder / file_name(dataset, checksum)
-        if path.is_file():
-            return path
-    return None
+        if not path.is_file():
+            continue
+        payload = load_classifier_file(path)
+        if payload is not None and payload.get("checksum") == checksum:
+            return path, payload
+        unusable = unusable or path
+    return unusable, None
 
 
 def save_folder(data_root: Path) -> Path:
@@ -98,8 +108,8 @@ def save_classifier(path: Path, payload: dict[str, Any]) -> None:
 def load_classifier_file(path: Path) -> dict[str, Any] | None:
     """The stored payload, or None when the file is unreadable or not a classifier of this version
     (the caller then retrains and overwrites it)."""
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+    try:  # the zip container's checksums first: flipped bytes would load as wrong weights
+        payload = torch.load(io.BytesIO(read_verified(path)), map_location="cpu", weights_only=True)
     except Exception:
         return None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("version") != CLASSIFIER_VERSION:

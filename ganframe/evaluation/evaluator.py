@@ -110,9 +110,8 @@ def _obtain(
     checksum = cache.tensor_checksum(train_set.data, train_set.labels)
     num_classes = int(train_set.num_classes)
     in_channels = int(train_set.data.shape[1])
-    found = cache.find_cached(data_root, dataset_name, checksum)
-    payload = cache.load_classifier_file(found) if found is not None else None
-    if payload is not None and payload.get("checksum") == checksum:
+    found, payload = cache.load_cached(data_root, dataset_name, checksum)
+    if payload is not None:
         model = Classifier(in_channels, num_classes)
         model.load_state_dict(payload["state_dict"])
         info = {key: payload[key] for key in ("test_accuracy", "train_seconds", "epochs") if key in payload}
