@@ -130,6 +130,14 @@ def test_the_correct_generator_passes_and_unread_options_are_caught():
         check_generator(reads_option, sample_shape=SHAPE, options={"widht": "4"})
 
 
+def test_model_options_are_shared_by_g_and_d_as_in_a_run():
+    """``projection`` is read by cgan's D only, as ``ganframe run --model-option`` allows; an option
+    neither network reads is still caught."""
+    check_model("cgan", sample_shape=SHAPE, options={"projection": "false", "embedding_dim": "8"})
+    with pytest.raises(AssertionError, match="model 'cgan'.*never read.*'projecton'.*Did you mean 'projection'"):
+        check_model("cgan", sample_shape=SHAPE, options={"projecton": "false"})
+
+
 def test_the_device_hint_explains_the_fix():
     with pytest.raises(AssertionError) as info:
         check_generator(MakesCpuTensors, sample_shape=SHAPE)

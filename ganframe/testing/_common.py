@@ -50,17 +50,24 @@ def options_for(values: Mapping[str, Any] | None, label: str) -> Options:
     return Options(dict(values or {}), owner=label)
 
 
-def build(label: str, factory: Callable[..., Any], spec: Any, what: str) -> Any:
-    """``factory(spec)``, with a refusal (GanframeError) and unread options turned into failures."""
+def build(label: str, factory: Callable[..., Any], spec: Any, what: str, *, check_read: bool = True) -> Any:
+    """``factory(spec)``, with a refusal (GanframeError) and, unless ``check_read`` is False (options
+    shared with another factory, checked by the caller), unread options turned into failures."""
     try:
         built = factory(spec)
     except GanframeError as exc:
         fail(label, f"refused {what}: {exc.message}")
+    if check_read:
+        check_all_read(label, spec.options)
+    return built
+
+
+def check_all_read(label: str, options: Options) -> None:
+    """Options nobody read fail the check, as ``ganframe run`` rejects them."""
     try:
-        spec.options.check_all_read()
+        options.check_all_read()
     except GanframeError as exc:
         fail(label, f"was given options it never read (ganframe reports these to users as errors): {exc.message}")
-    return built
 
 
 def attempt(label: str, what: str, call: Callable[[], Any], hint: str = "") -> Any:

@@ -17,11 +17,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganframe.specs import ModelSpec
+from ganframe.specs import ModelSpec, Options
 from ganframe.testing._common import (
     DEVICE_HINT,
     attempt,
     build,
+    check_all_read,
     check_gradients,
     clear_gradients,
     default_devices,
@@ -45,17 +46,20 @@ class _Network:
         self.conditional = bool(conditional)
         if self.conditional and num_classes < 1:
             raise ValueError("a conditional network needs num_classes >= 1")
-        self.options = dict(options or {})
+        # an Options object is shared with the model's other network, as the engine shares --model-option
+        # values between G and D: its owner checks afterwards that one of them read each option
+        self.shared = options if isinstance(options, Options) else None
+        self.options = dict(options or {}) if self.shared is None else None
         self.shape, self.num_classes, self.latent_dim = tuple(shape), num_classes, latent_dim
         self.module = module if module is not None else self.build()
 
     def spec(self) -> ModelSpec:
-        return ModelSpec(self.shape, self.num_classes, self.latent_dim, self.conditional,
-                         options_for(self.options, self.label))
+        options = self.shared if self.shared is not None else options_for(self.options, self.label)
+        return ModelSpec(self.shape, self.num_classes, self.latent_dim, self.conditional, options)
 
     def build(self) -> nn.Module:
         what = f"sample shape {self.shape}, {self.num_classes} classes, latent {self.latent_dim}"
-        module = build(self.label, self.factory, self.spec(), what)
+        module = build(self.label, self.factory, self.spec(), what, check_read=self.shared is None)
         if not isinstance(module, nn.Module):
             fail(self.label, f"returned a {type(module).__name__}; a factory must return a torch.nn.Module.")
         return module
@@ -258,13 +262,17 @@ def check_model(
     if not isinstance(name, str):
         raise TypeError("check_model takes the registered model name; check factories with "
                         "check_generator and check_discriminator")
-    common = dict(sample_shape=sample_shape, num_classes=num_classes, latent_dim=latent_dim, options=options,
+    # one set of options for both networks, as `ganframe run --model-option` gives them: each option
+    # must be read by G or D, not by both
+    shared = options_for(options, f"model '{name}'")
+    common = dict(sample_shape=sample_shape, num_classes=num_classes, latent_dim=latent_dim, options=shared,
                   batch_size=batch_size, devices=devices)
     generator = check_generator(name, **common)
     discriminator = check_discriminator(name, gradient_penalty=gradient_penalty, **common)
+    check_all_read(f"model '{name}'", shared)
     # the checked networks, returned in train mode with no gradients
-    g = _Network("generator", name, None, sample_shape, num_classes, latent_dim, options, generator)
-    d = _Network("discriminator", name, None, sample_shape, num_classes, latent_dim, options, discriminator)
+    g = _Network("generator", name, None, sample_shape, num_classes, latent_dim, shared, generator)
+    d = _Network("discriminator", name, None, sample_shape, num_classes, latent_dim, shared, discriminator)
     noise = torch.randn(batch_size, latent_dim)
     logits = d(g(noise, g.labels(batch_size)), d.labels(batch_size))
     if not isinstance(logits, torch.Tensor) or logits.numel() != batch_size:
