@@ -108,10 +108,22 @@ class LabelProjected(LabelConditioned):
     def __init__(self, num_classes: int, embedding_dim: int, body: nn.Module, features: int):
         super().__init__(num_classes, embedding_dim, body)
         self.output = nn.Linear(features, 1)
-        self.projection = nn.Embedding(num_classes, features)
-        nn.init.normal_(self.projection.weight, std=0.02)  # start near the unconditional logit
+        self.projection = LabelProjection(num_classes, features)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         features = super().forward(x, labels)
-        projected = (self.projection(labels).to(features.dtype) * features).sum(dim=1, keepdim=True)
-        return self.output(features) + projected
+        return self.output(features) + self.projection.score(features, labels)
+
+
+class LabelProjection(nn.Embedding):
+    """The label term of a projection discriminator: ``embed(y) . features``, one value per sample,
+    added to the unconditional logit. Its embedding starts small (std 0.02) so the logit starts near
+    the unconditional one instead of being swamped by a sum over hundreds of features."""
+
+    def __init__(self, num_classes: int, features: int):
+        super().__init__(num_classes, features)
+        nn.init.normal_(self.weight, std=0.02)
+
+    def score(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """``(N, features)``, ``(N,)`` -> ``(N, 1)``."""
+        return (self(labels).to(features.dtype) * features).sum(dim=1, keepdim=True)

@@ -30,6 +30,16 @@ def test_cdcgan_uses_its_labels():
     check_model("cdcgan", sample_shape=(1, 28, 28), gradient_penalty=True)
 
 
+def test_cdcgan_label_term_starts_small_next_to_the_unconditional_logit():
+    """The projection's embedding starts at std 0.02 (ganframe.layers.LabelProjection): with N(0, 1)
+    it summed to logits of std ~40 over the 6272 features and swamped the critic at step 0."""
+    torch.manual_seed(0)
+    critic = dcgan_discriminator(spec(conditional=True))
+    x, labels = torch.rand(64, 1, 28, 28) * 2 - 1, torch.randint(0, 10, (64,))
+    features = critic.features(x)
+    assert critic.projection.score(features, labels).std() < 5 * critic.head(features).std()
+
+
 @pytest.mark.parametrize("shape", [(3, 32, 32), (3, 27, 20), (1, 5, 5), (2, 64, 64)], ids=str)
 def test_any_image_shape_works(shape):
     check_model("dcgan", sample_shape=shape, options={"width": 4}, gradient_penalty=True)

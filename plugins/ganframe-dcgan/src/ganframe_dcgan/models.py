@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from ganframe.errors import UsageError
+from ganframe.layers import LabelProjection
 from ganframe.specs import ModelSpec
 
 #: the generator's first feature map is at least this many pixels on its shorter side
@@ -151,13 +152,13 @@ class DCGANDiscriminator(nn.Module):
         self.features = nn.Sequential(*layers)
         h, w = plan.end
         self.head = nn.Linear(channels * h * w, 1)
-        self.projection = nn.Embedding(spec.num_classes, channels * h * w) if spec.conditional else None
+        self.projection = LabelProjection(spec.num_classes, channels * h * w) if spec.conditional else None
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         features = self.features(x)
         logits = self.head(features)
         if self.projection is not None:
-            logits = logits + (self.projection(labels).to(features.dtype) * features).sum(dim=1, keepdim=True)
+            logits = logits + self.projection.score(features, labels)
         return logits
 
 
