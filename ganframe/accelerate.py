@@ -13,7 +13,7 @@ What capture needs, and how this module provides it:
   (``capturable=True``; the engine builds the optimizers that way).
 - **Warm-up.** A few eager steps on a side stream initialise optimizer state
   and library workspaces before capture. Their updates are undone
-  (parameters, buffers and optimizer state restored in place), so the run
+  (parameters, buffers, optimizer state and RNG states restored in place), so the run
   trains exactly the steps it reports.
 - **Random numbers.** ``randn``/``randint`` and dropout use the default CUDA
   generator, which PyTorch advances on every replay, so noise and dropout
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import torch
 
+from ganframe import rng
 from ganframe.errors import GanframeError, exception_gist
 from ganframe.step import TrainStep
 
@@ -76,7 +77,9 @@ class CUDAGraphStep:
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         try:
-            with torch.cuda.stream(side):
+            # the warm-up's noise and dropout draws are undone too: capture then starts from the same
+            # RNG state in a resumed run as at that step of an uninterrupted one
+            with rng.preserved(real.device), torch.cuda.stream(side):
                 for _ in range(WARMUP_STEPS):
                     self.step(self.static_real, self.static_labels)
             torch.cuda.current_stream().wait_stream(side)
