@@ -104,14 +104,18 @@ class ProgressReporter:
         else:
             self._line(message)
 
-    @hookimpl
+    @hookimpl(wrapper=True)
     def on_train_end(self, state):
+        """Close the bar, let every other plugin finish (the run files write the pictures the summary
+        names), then print the summary."""
         if self._progress is not None:
             self._progress.update(self._task, completed=state.step)
             self._progress.stop()
             self._progress = None
+        result = yield
         if state.is_main_process:
             self._summary(summary_rows(state))
+        return result
 
     def _summary(self, rows: list[tuple[str, str]]) -> None:
         if self.interactive:

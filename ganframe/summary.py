@@ -3,7 +3,8 @@
 Built from the run state as plain (label, value) rows so the progress plugin
 can show it as a rich table on a terminal and as plain lines in logs: how the
 run stopped, the final losses and D outputs, the latest quality figures
-(``--eval-every``), the time per epoch, and where the pictures are.
+(``--eval-every``), the time per epoch, and where the pictures are (shown after the
+run files are written, so only pictures that exist are named).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def summary_rows(state) -> list[tuple[str, str]]:
     if state.epoch_seconds:
         mean = sum(state.epoch_seconds) / len(state.epoch_seconds)
         rows.append(("time per epoch", f"{mean:.1f} s (total {sum(state.epoch_seconds):.1f} s)"))
-    if state.run_dir is not None:
-        run_dir = Path(state.run_dir)
-        rows.append(("pictures", f"{run_dir / 'losses.png'}, {run_dir / 'samples' / 'progress.png'}"))
+    if state.run_dir is not None:  # the ones written (not after a second Ctrl-C, nor with nothing to plot)
+        pictures = [Path(state.run_dir) / "losses.png", Path(state.run_dir) / "samples" / "progress.png"]
+        written = [str(path) for path in pictures if path.is_file()]
+        if written:
+            rows.append(("pictures", ", ".join(written)))
     return rows

@@ -60,3 +60,14 @@ def test_cli_listing_imports_neither_torch_nor_tensorboard(command):
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in output
+
+
+def test_the_summary_names_only_pictures_that_exist(tmp_path):
+    from types import SimpleNamespace
+
+    from ganframe.summary import summary_rows
+
+    state = SimpleNamespace(stop_reason="interrupted", step=3, epoch=0, history=[], epoch_seconds=[], run_dir=tmp_path)
+    assert "pictures" not in dict(summary_rows(state))  # a second Ctrl-C: nothing was drawn
+    (tmp_path / "losses.png").write_bytes(b"")
+    assert dict(summary_rows(state))["pictures"] == str(tmp_path / "losses.png")
