@@ -13,9 +13,9 @@ from torch import nn
 from benchmarks.builders import make_setup, steps_and_rounds
 from benchmarks.conftest import record, time_steps
 from benchmarks.hand_loop import HandLoop
-from ganframe import layers
-from ganframe.engine import make_optimizer
-from ganframe.step import StepLevers, TrainStep
+from ganframe.nn import layers
+from ganframe.train.engine import make_optimizer
+from ganframe.train.step import StepLevers, TrainStep
 
 BATCH = 64
 VARIANTS = {

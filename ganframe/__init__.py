@@ -1,13 +1,102 @@
 """ganframe: a plugin-style GAN framework for PyTorch.
 
-Every generator, discriminator, loss and data set is a plugin registered by
-name through pluggy hooks (see :mod:`ganframe.hookspecs`). This module stays
-free of heavy imports so that ``ganframe --help`` and ``ganframe plugins``
-start fast; torch is imported only by the modules that train or sample.
+This module is the front door: ``__all__`` lists everything a plugin author
+may import, and only names listed here (and in :mod:`ganframe.testing`) are
+stable. Everything under the subpackages is ganframe's own machinery and may
+change between releases:
+
+- ``ganframe.plugin``: the contract with plugins (hook specs, manager, registry, specs)
+- ``ganframe.nn``: network and loss building blocks, conditioning
+- ``ganframe.train``: the engine, the step, data on the device, weight averaging, NaN handling, RNG, DDP
+- ``ganframe.run``: one run end to end: assembly, checkpoints, resume, signals, sampling a checkpoint
+- ``ganframe.outputs``: what a run writes and shows (run files, progress, summary, images, plots)
+- ``ganframe.evaluation``: offline quality metrics
+- ``ganframe.cli``: the ``ganframe`` command, one module per command
+- ``ganframe.testing``: the plugin author's test kit
+
+Names are loaded on first use, so ``import ganframe`` (and ``ganframe --help``)
+imports no torch. Import paths of the flat layout (``ganframe.losses``,
+``ganframe.specs``, ...) still work for one release with a
+``DeprecationWarning``; see :mod:`ganframe._moved`.
 """
 
-from ganframe.hookspecs import hookimpl
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["hookimpl", "__version__"]
+from ganframe import _moved
+from ganframe.plugin.spec import hookimpl
+
+__version__ = "0.2.0"
+
+#: public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    # what factories receive
+    "ModelSpec": "ganframe.plugin.specs",
+    "LossSpec": "ganframe.plugin.specs",
+    "DatasetSpec": "ganframe.plugin.specs",
+    "Options": "ganframe.plugin.specs",
+    # losses
+    "GANLoss": "ganframe.nn.losses",
+    "LossInputs": "ganframe.nn.losses",
+    "bce_with_target": "ganframe.nn.losses",
+    # reusable network pieces
+    "Dropout": "ganframe.nn.layers",
+    "Reshape": "ganframe.nn.layers",
+    "mlp": "ganframe.nn.layers",
+    "LabelConditioned": "ganframe.nn.layers",
+    "LabelProjected": "ganframe.nn.layers",
+    "LabelProjection": "ganframe.nn.layers",
+    "Conditioned": "ganframe.nn.conditioning",
+    # data sets
+    "InMemoryDataset": "ganframe.train.data",
+    "resolve_data_root": "ganframe.run.data_root",
+    "DATA_ENV": "ganframe.run.data_root",
+    # what lifecycle hooks receive, and helpers for loggers
+    "RunState": "ganframe.train.state",
+    "image_grid": "ganframe.outputs.images",
+    "is_image_shape": "ganframe.outputs.images",
+    # errors
+    "GanframeError": "ganframe.errors",
+    "UsageError": "ganframe.errors",
+    "PluginError": "ganframe.errors",
+    "PluginContractError": "ganframe.errors",
+    "TrainingError": "ganframe.errors",
+    "did_you_mean": "ganframe.errors",
+}
+
+__all__ = ["__version__", "hookimpl", *sorted(_EXPORTS)]
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
+    from ganframe.errors import (
+        GanframeError,
+        PluginContractError,
+        PluginError,
+        TrainingError,
+        UsageError,
+        did_you_mean,
+    )
+    from ganframe.nn.conditioning import Conditioned
+    from ganframe.nn.layers import Dropout, LabelConditioned, LabelProjected, LabelProjection, Reshape, mlp
+    from ganframe.nn.losses import GANLoss, LossInputs, bce_with_target
+    from ganframe.outputs.images import image_grid, is_image_shape
+    from ganframe.plugin.specs import DatasetSpec, LossSpec, ModelSpec, Options
+    from ganframe.run.data_root import DATA_ENV, resolve_data_root
+    from ganframe.train.data import InMemoryDataset
+    from ganframe.train.state import RunState
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'ganframe' has no attribute '{name}'")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+_moved.install()

@@ -35,7 +35,7 @@ SAMPLE_MODES = ("eval", "train")
 DATA_PATHS = ("auto", "device", "loader")
 PRECISIONS = ("fp32", "bf16")
 ON_NAN = ("stop", "skip")
-#: which weights of a checkpoint ``ganframe sample`` / ``eval`` draw from (see ganframe.sampling)
+#: which weights of a checkpoint ``ganframe sample`` / ``eval`` draw from (see ganframe.run.sampling)
 WEIGHTS = ("auto", "ema", "trained")
 
 
@@ -58,7 +58,7 @@ class RunConfig:
     beta2: float | None = None
     optimizer: str | None = None
     momentum: float = 0.0
-    #: sample from an exponential moving average of G's weights with this decay (0: off); see ganframe.weight_average
+    #: sample from an exponential moving average of G's weights with this decay (0: off); see ganframe.train.weight_average
     g_ema: float | None = None
     device: str = "auto"
     seed: int | None = None

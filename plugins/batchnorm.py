@@ -23,7 +23,7 @@ def batchnorm_generator(spec):
     """BatchNorm MLP generator: latent -> 256 -> 512 -> 1024 -> sample, Linear+BatchNorm1d, LeakyReLU(0.2) (doc 003)."""
     from torch import nn
 
-    from ganframe.layers import Reshape, mlp
+    from ganframe import Reshape, mlp
 
     return nn.Sequential(
         *mlp([spec.latent_dim, 256, 512, 1024], activation=lambda: nn.LeakyReLU(0.2), batchnorm=True),
@@ -38,7 +38,7 @@ def batchnorm_discriminator(spec):
     """MLP discriminator without dropout: sample -> 1024 -> 512 -> 256 -> 1 logit, LeakyReLU(0.2) (doc 003)."""
     from torch import nn
 
-    from ganframe.layers import mlp
+    from ganframe import mlp
 
     return nn.Sequential(
         nn.Flatten(),

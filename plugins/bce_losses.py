@@ -22,7 +22,7 @@ class BCELoss:
 
     def __init__(self, spec):
         # imported here so that listing plugins never imports torch
-        from ganframe.losses import bce_with_target
+        from ganframe import bce_with_target
 
         self.bce = bce_with_target
 
@@ -40,7 +40,7 @@ class SmoothBCELoss(BCELoss):
         super().__init__(spec)
         self.real_target = spec.options.get("smooth", 0.9)
         if not 0.0 < self.real_target <= 1.0:
-            from ganframe.errors import UsageError
+            from ganframe import UsageError
 
             raise UsageError(f"--smooth must be in (0, 1]; got {self.real_target}. The documents use 0.9.")
 

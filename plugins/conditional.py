@@ -6,7 +6,7 @@ for D). The engine passes real labels with real samples and uniformly drawn
 labels with fakes; ``ganframe sample --digit D`` picks the class to draw.
 Options: ``--model-option embedding_dim=16``, ``slope=0.2`` (LeakyReLU),
 ``projection=true`` (D reads the label a second time through a projection
-output, :class:`ganframe.layers.LabelProjected`; ``false`` is document 001's
+output, :class:`ganframe.nn.layers.LabelProjected`; ``false`` is document 001's
 concatenation only). Slope, lr and beta1 are ``mlp``'s measured defaults (see
 ``ganframe_builtins.mlp``); the projection output and the average of G's
 weights (``--g-ema 0.999``) are ours: with concatenation only, 5 epochs reach
@@ -42,7 +42,7 @@ def cgan_generator(spec):
     """Conditional MLP generator: [noise, label embedding(16)] -> 256 -> 512 -> 1024 -> sample (doc 001)."""
     from torch import nn
 
-    from ganframe.layers import LabelConditioned, Reshape, mlp
+    from ganframe import LabelConditioned, Reshape, mlp
 
     embedding_dim = spec.options.get("embedding_dim", 16)
     body = nn.Sequential(
@@ -59,7 +59,7 @@ def cgan_discriminator(spec):
     the logit plus a projection of the label embedding onto the 256 features unless ``projection=false``."""
     from torch import nn
 
-    from ganframe.layers import LabelConditioned, LabelProjected, mlp
+    from ganframe import LabelConditioned, LabelProjected, mlp
 
     embedding_dim = spec.options.get("embedding_dim", 16)
     layers = mlp([spec.sample_size + embedding_dim, 1024, 512, 256], activation=leaky_relu(spec), dropout=0.2)

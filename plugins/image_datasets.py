@@ -38,7 +38,7 @@ def expected_files(dataset_class) -> list[str]:
 
 
 def _in_memory(dataset_class, spec, class_names):
-    from ganframe.data import InMemoryDataset
+    from ganframe import InMemoryDataset
 
     opened = _open(dataset_class, spec)
     return InMemoryDataset(
@@ -52,8 +52,8 @@ def _open(dataset_class, spec):
     import io
     from pathlib import Path
 
-    from ganframe.data_root import DATA_ENV
-    from ganframe.errors import GanframeError
+    from ganframe import DATA_ENV
+    from ganframe import GanframeError
 
     root = Path(spec.root)
     raw = root / dataset_class.__name__ / "raw"

@@ -56,7 +56,7 @@ def mlp_generator(spec):
     """MLP generator: latent -> 256 -> 512 -> 1024 -> sample, LeakyReLU + Dropout(0.2), Tanh (docs 000/001)."""
     from torch import nn
 
-    from ganframe.layers import Reshape, mlp
+    from ganframe import Reshape, mlp
 
     return nn.Sequential(
         *mlp([spec.latent_dim, 256, 512, 1024], activation=leaky_relu(spec), dropout=0.2),
@@ -70,7 +70,7 @@ def mlp_discriminator(spec):
     """MLP discriminator: sample -> 1024 -> 512 -> 256 -> 1 logit, LeakyReLU + Dropout(0.2) (docs 000/001)."""
     from torch import nn
 
-    from ganframe.layers import mlp
+    from ganframe import mlp
 
     return nn.Sequential(
         nn.Flatten(),
@@ -83,7 +83,7 @@ def mlp_small_generator(spec):
     """Small MLP generator: latent(64) -> 256 -> 256 -> sample, ReLU, Tanh; batch 100 (doc 002)."""
     from torch import nn
 
-    from ganframe.layers import Reshape, mlp
+    from ganframe import Reshape, mlp
 
     return nn.Sequential(
         *mlp([spec.latent_dim, 256, 256], activation=nn.ReLU),
@@ -97,7 +97,7 @@ def mlp_small_discriminator(spec):
     """Small MLP discriminator: sample -> 256 -> 256 -> 1 logit, LeakyReLU(0.2) (doc 002)."""
     from torch import nn
 
-    from ganframe.layers import mlp
+    from ganframe import mlp
 
     return nn.Sequential(
         nn.Flatten(),

@@ -29,7 +29,7 @@ def tensorboard_logger(run_dir, config):
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
-        from ganframe.errors import UsageError
+        from ganframe import UsageError
 
         raise UsageError(
             f"--logger tensorboard needs the TensorBoard package, which is not installed; install it with: {INSTALL_HINT}"
@@ -77,16 +77,9 @@ class TensorBoardLogger:
 
     def _add_samples(self, state, epoch: int) -> None:
         """The fixed-noise grid (10 per row) as image ``samples``, with the epoch as its step."""
-        from ganframe import rng
-        from ganframe.images import image_grid, is_image_shape
-        from ganframe.sampling import ROW_LENGTH, generate
+        from ganframe import image_grid, is_image_shape
 
         if not is_image_shape(tuple(state.model_spec.sample_shape)):
             return  # 2-D points: see the scatter plots in samples/
-        # train-mode sampling must not shift the RNG for the plugins called after this one (the run's own grid)
-        with rng.preserved(state.device):
-            samples = generate(
-                state.sample_generator, state.fixed_noise, state.fixed_labels,
-                conditional=state.g_conditional, mode=state.config.sample_mode,
-            )
-        self.writer.add_image("samples", image_grid(samples, nrow=ROW_LENGTH), global_step=epoch)
+        # sample_grid leaves the RNG as it was for the plugins called after this one (the run's own grid)
+        self.writer.add_image("samples", image_grid(state.sample_grid(), nrow=10), global_step=epoch)

@@ -21,7 +21,7 @@ def ring(spec):
 
     import torch
 
-    from ganframe.data import InMemoryDataset
+    from ganframe import InMemoryDataset
 
     modes = spec.options.get("modes", 8)
     radius = spec.options.get("radius", 0.8)

@@ -20,8 +20,8 @@ import torch
 
 from ganframe import hookimpl
 from ganframe.config import RunConfig, parse_key_values
-from ganframe.plugins import get_plugins
-from ganframe.runner import train
+from ganframe.plugin.manager import get_plugins
+from ganframe.run.runner import train
 
 
 class Levers:

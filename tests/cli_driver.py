@@ -18,7 +18,7 @@ from tests import fixtures_plugins  # noqa: E402
 
 
 def main() -> None:
-    from ganframe import plugins
+    from ganframe.plugin import manager
     from ganframe.cli import main as cli_main
 
     wanted = {name.strip() for name in os.environ.get("GANFRAME_TEST_PLUGINS", "").split(",") if name.strip()}
@@ -28,10 +28,10 @@ def main() -> None:
     if "rank-dump" in wanted:
         plugin_set.manager.register(fixtures_plugins.RankDump())
     if "shared-noise" in wanted:
-        from ganframe.step import TrainStep
+        from ganframe.train.step import TrainStep
 
         TrainStep.sample_inputs = fixtures_plugins.shared_noise_sampler()
-    plugins._cached = plugin_set
+    manager._cached = plugin_set
     cli_main()
 
 

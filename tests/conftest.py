@@ -36,7 +36,7 @@ def tiny_root(tmp_path) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch, tmp_path):
     """Each test: no inherited plugin env vars, a private cache dir, fresh plugin cache."""
-    from ganframe.plugins import reset_plugins
+    from ganframe.plugin.manager import reset_plugins
 
     for name in ("GANFRAME_LOAD_PLUGINS", "GANFRAME_STRICT_PLUGINS"):
         monkeypatch.delenv(name, raising=False)
@@ -48,7 +48,7 @@ def _isolated_environment(monkeypatch, tmp_path):
 
 @pytest.fixture
 def plugin_set():
-    from ganframe.plugins import load_plugins
+    from ganframe.plugin.manager import load_plugins
 
     return load_plugins()
 

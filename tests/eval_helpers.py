@@ -20,7 +20,7 @@ def trained_root(tmp_path_factory):
     CLI tests score with it instead of training the full recipe."""
     from ganframe.evaluation.data_splits import load_splits
     from ganframe.evaluation.evaluator import obtain_classifier
-    from ganframe.plugins import load_plugins
+    from ganframe.plugin.manager import load_plugins
 
     root = make_mnist_root(tmp_path_factory.mktemp("trained") / "data")
     train_set, test_set = load_splits(load_plugins().registry, "mnist", root)

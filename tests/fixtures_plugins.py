@@ -91,6 +91,6 @@ def plugin_set():
     """Built-in plugins plus this module (the ``nan-at`` loss)."""
     import sys
 
-    from ganframe.plugins import load_plugins
+    from ganframe.plugin.manager import load_plugins
 
     return load_plugins(entry_points=False, extra=[(sys.modules[__name__], "test-plugins", None, None)])

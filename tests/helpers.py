@@ -5,11 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganframe.assemble import Components, build_loss, build_networks
+from ganframe.run.assemble import Components, build_loss, build_networks
 from ganframe.config import RunConfig, resolve
-from ganframe.engine import make_optimizer
-from ganframe.specs import ModelSpec, Options
-from ganframe.step import StepLevers, TrainStep
+from ganframe.train.engine import make_optimizer
+from ganframe.plugin.specs import ModelSpec, Options
+from ganframe.train.step import StepLevers, TrainStep
 
 
 def build_model(registry, model: str, sample_shape=(1, 28, 28), num_classes: int = 10, latent_dim: int | None = None):

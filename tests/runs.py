@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ganframe.checkpoint import newest_readable
+from ganframe.run.checkpoint import newest_readable
 from ganframe.config import RunConfig
 from ganframe.testing.runs import read_metrics as metrics_rows  # noqa: F401  (used by the tests)
 
@@ -28,7 +28,7 @@ def ring_config(out: Path, **settings) -> RunConfig:
 
 def ring_args(out: Path, **settings) -> list[str]:
     """``ring_config(out, **settings)`` as ``ganframe run`` options, for runs in a subprocess."""
-    from ganframe.resume import option_name
+    from ganframe.run.resume import option_name
 
     args = ["run", "--out", str(out)]
     for name, value in {**RING, **RING_RUN, **settings}.items():
@@ -39,7 +39,7 @@ def ring_args(out: Path, **settings) -> list[str]:
 
 def run(config: RunConfig, plugin_set, **kwargs):
     """Train in-process, progress and notes captured; returns (state, notes text)."""
-    from ganframe.runner import train
+    from ganframe.run.runner import train
 
     notes = io.StringIO()
     state = train(config, plugin_set, stream=io.StringIO(), interactive=False, notes=notes, **kwargs)
@@ -55,7 +55,7 @@ def newest(run_dir: Path) -> dict:
 def rewrite_newest(run_dir: Path, edit) -> None:
     """Change the newest checkpoint's payload in place (``edit(payload)``), as a checkpoint written by
     another version would differ; saved back the way ganframe saves checkpoints."""
-    from ganframe.checkpoint import FORMAT_KEY, save_checkpoint
+    from ganframe.run.checkpoint import FORMAT_KEY, save_checkpoint
 
     payload = newest(run_dir)
     path = payload.pop("path")

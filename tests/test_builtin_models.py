@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganframe.layers import Dropout
+from ganframe.nn.layers import Dropout
 from tests.helpers import build_model, linear_shapes
 
 MODELS = ["mlp", "cgan", "mlp-small", "batchnorm"]
@@ -28,8 +28,8 @@ def test_networks_return_the_data_sets_shape(plugin_set, model, shape):
 
 def test_mlp_matches_documents_000_001(plugin_set):
     """The documents' networks, with their nn.LeakyReLU() slope one option away (slope=0.01)."""
-    from ganframe.assemble import Components, build_networks
-    from ganframe.specs import ModelSpec, Options
+    from ganframe.run.assemble import Components, build_networks
+    from ganframe.plugin.specs import ModelSpec, Options
 
     reg = plugin_set.registry
     components = Components(reg.get("generator", "mlp"), reg.get("discriminator", "mlp"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))
@@ -50,7 +50,7 @@ def test_mlp_matches_documents_000_001(plugin_set):
 def test_mlp_and_cgan_default_to_the_measured_settings(plugin_set, model, loss, g_ema):
     """Slope 0.2, Adam lr 5e-4 and beta1 0.5 by default; mlp with label smoothing, cgan sampling
     from an average of G's weights (README "Quality of the defaults"); the documents' one option away."""
-    from ganframe.assemble import resolve_components
+    from ganframe.run.assemble import resolve_components
     from ganframe.config import RunConfig, resolve
 
     generator, discriminator, _, components = build_model(plugin_set.registry, model)
@@ -81,7 +81,7 @@ def test_cgan_concatenates_a_16d_label_embedding(plugin_set):
 def test_cgan_discriminator_projects_the_label_onto_its_features(plugin_set):
     """By default D's logit is w.h + embed(y).h over its 256 features (LabelProjected); the label
     reaches the logit through both the input concatenation and the projection."""
-    from ganframe.layers import LabelProjected
+    from ganframe.nn.layers import LabelProjected
 
     _, discriminator, _, _ = build_model(plugin_set.registry, "cgan")
     assert isinstance(discriminator, LabelProjected)
@@ -100,9 +100,9 @@ def test_cgan_discriminator_projects_the_label_onto_its_features(plugin_set):
 
 def test_cgan_documents_discriminator_is_one_option_away(plugin_set):
     """``projection=false`` is document 001's D: concatenation only, a Linear(256, 1) logit."""
-    from ganframe.assemble import Components, build_networks
-    from ganframe.layers import LabelConditioned, LabelProjected
-    from ganframe.specs import ModelSpec, Options
+    from ganframe.run.assemble import Components, build_networks
+    from ganframe.nn.layers import LabelConditioned, LabelProjected
+    from ganframe.plugin.specs import ModelSpec, Options
 
     reg = plugin_set.registry
     components = Components(reg.get("generator", "cgan"), reg.get("discriminator", "cgan"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))
@@ -133,9 +133,9 @@ def test_batchnorm_matches_document_003(plugin_set):
 
 
 def test_model_option_reaches_the_factory_and_unknown_options_are_rejected(plugin_set):
-    from ganframe.assemble import Components, build_networks
+    from ganframe.run.assemble import Components, build_networks
     from ganframe.errors import UsageError
-    from ganframe.specs import ModelSpec, Options
+    from ganframe.plugin.specs import ModelSpec, Options
 
     reg = plugin_set.registry
     components = Components(reg.get("generator", "cgan"), reg.get("discriminator", "cgan"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))

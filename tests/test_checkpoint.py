@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganframe.checkpoint import CheckpointError, load_checkpoint, newest_readable, save_checkpoint
+from ganframe.run.checkpoint import CheckpointError, load_checkpoint, newest_readable, save_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 # and prints the number once that version is completely written.
 WRITER = """
 import sys, torch
-from ganframe.checkpoint import save_checkpoint
+from ganframe.run.checkpoint import save_checkpoint
 path = sys.argv[1]
 for version in range(1, 10_000):
     save_checkpoint(path, {"version": version, "weights": torch.full((4_000_000,), float(version))})
@@ -127,7 +127,7 @@ def test_loading_refuses_pickled_objects(tmp_path):
 
 
 def test_atomic_write_replaces_only_when_complete(tmp_path):
-    from ganframe.checkpoint import atomic_write
+    from ganframe.run.checkpoint import atomic_write
 
     target = tmp_path / "file.bin"
     atomic_write(target, lambda h: h.write(b"good"))
@@ -143,7 +143,7 @@ def test_atomic_write_replaces_only_when_complete(tmp_path):
 
 
 def test_save_and_load_round_trip_and_missing_file(tmp_path):
-    from ganframe.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from ganframe.run.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
     path = tmp_path / "c.pt"
     save_checkpoint(path, {"generator": {"w": torch.arange(3.0)}, "step": 5, "config": {"model": "mlp"}})
@@ -154,7 +154,7 @@ def test_save_and_load_round_trip_and_missing_file(tmp_path):
 
 
 def test_latest_checkpoint_of_a_run(tmp_path):
-    from ganframe.checkpoint import CheckpointError, latest_checkpoint, save_checkpoint
+    from ganframe.run.checkpoint import CheckpointError, latest_checkpoint, save_checkpoint
 
     folder = tmp_path / "run" / "checkpoints"
     for name in ("epoch-0001.pt", "epoch-0002.pt"):
@@ -165,7 +165,7 @@ def test_latest_checkpoint_of_a_run(tmp_path):
 
 
 def test_atomically_written_files_get_the_usual_mode_not_mkstemps_private_one(tmp_path):
-    from ganframe.checkpoint import atomic_write
+    from ganframe.run.checkpoint import atomic_write
 
     old = os.umask(0o022)
     try:

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from ganframe.config import RunConfig
-from ganframe.data import DeviceBatches, InMemoryDataset, LoaderBatches
-from ganframe.data_root import resolve_data_root, user_cache_dir
+from ganframe.train.data import DeviceBatches, InMemoryDataset, LoaderBatches
+from ganframe.run.data_root import resolve_data_root, user_cache_dir
 from ganframe.errors import GanframeError, UsageError
-from ganframe.specs import DatasetSpec, Options
+from ganframe.plugin.specs import DatasetSpec, Options
 from tests.idx import synthetic_digits
 
 
@@ -88,7 +88,7 @@ def test_ring_is_eight_gaussians_on_a_circle(plugin_set, tmp_path):
 
 
 def test_unknown_dataset_option_is_rejected(plugin_set, tmp_path):
-    from ganframe.assemble import load_dataset
+    from ganframe.run.assemble import load_dataset
 
     config = RunConfig(dataset="ring", dataset_options={"sampels": "10"}, data_root=str(tmp_path))
     with pytest.raises(UsageError, match="'sampels'.*Did you mean 'samples'"):

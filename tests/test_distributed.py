@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from ganframe.config import RunConfig
-from ganframe.data import epoch_permutation, make_batches, rank_order
-from ganframe.data import InMemoryDataset
-from ganframe.distributed import Processes
+from ganframe.train.data import epoch_permutation, make_batches, rank_order
+from ganframe.train.data import InMemoryDataset
+from ganframe.train.distributed import Processes
 from ganframe.errors import UsageError
 from tests import fixtures_plugins
 from tests.runs import assert_same_training, metrics_rows, newest, ring_args, ring_config, run, same
@@ -83,7 +83,7 @@ def test_two_processes_keep_identical_replicas_and_match_one_process_at_the_same
     ranks = [torch.load(tmp_path / "ddp" / f"rank-{r}.pt", weights_only=True) for r in range(2)]
     assert same(ranks[0]["weights"], ranks[1]["weights"]), "the replicas drifted apart"
 
-    from ganframe.step import TrainStep
+    from ganframe.train.step import TrainStep
 
     monkeypatch.setattr(TrainStep, "sample_inputs", fixtures_plugins.shared_noise_sampler())
     reference = single(tmp_path / "one", plugin_set, epochs=1)

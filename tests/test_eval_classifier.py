@@ -9,7 +9,7 @@ import stat
 import pytest
 import torch
 
-from ganframe.data import InMemoryDataset
+from ganframe.train.data import InMemoryDataset
 from ganframe.evaluation import cache
 from ganframe.evaluation.classifier import accuracy, classify
 from ganframe.evaluation.data_splits import load_splits

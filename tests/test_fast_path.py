@@ -6,14 +6,14 @@ import math
 import pytest
 import torch
 
-from ganframe.accelerate import CUDAGraphStep
-from ganframe.assemble import build_setup
+from ganframe.train.accelerate import CUDAGraphStep
+from ganframe.run.assemble import build_setup
 from ganframe.config import RunConfig
-from ganframe.data import DeviceBatches, LoaderBatches
-from ganframe.engine import Trainer
+from ganframe.train.data import DeviceBatches, LoaderBatches
+from ganframe.train.engine import Trainer
 from ganframe.errors import UsageError
-from ganframe.runner import train
-from ganframe.step import StepLevers
+from ganframe.run.runner import train
+from ganframe.train.step import StepLevers
 from tests.helpers import build_step, snapshot
 
 

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from ganframe.losses import LossInputs
-from ganframe.specs import LossSpec, Options
+from ganframe.nn.losses import LossInputs
+from ganframe.plugin.specs import LossSpec, Options
 
 REAL = [2.0, -1.0, 0.5, 3.0]
 FAKE = [-0.3, 1.2, 0.0, -2.5]

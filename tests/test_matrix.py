@@ -6,7 +6,7 @@ import math
 import pytest
 
 from ganframe.config import RunConfig
-from ganframe.runner import train
+from ganframe.run.runner import train
 
 MODELS = ["mlp", "cgan", "mlp-small", "batchnorm"]
 LOSSES = ["bce", "bce-smooth", "minimax"]

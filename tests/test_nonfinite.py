@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ganframe.config import RunConfig
-from ganframe.nonfinite import NonFiniteLossError
+from ganframe.train.nonfinite import NonFiniteLossError
 from tests import fixtures_plugins
 from tests.helpers import said
 from tests.runs import RING, metrics_rows, run
@@ -39,9 +39,9 @@ def test_a_nan_loss_stops_the_run_naming_step_and_loss_and_keeps_the_last_good_c
 
 
 def test_the_cli_exits_1_with_the_message_and_no_traceback(tmp_path, cli, monkeypatch):
-    import ganframe.plugins
+    import ganframe.plugin.manager
 
-    monkeypatch.setattr(ganframe.plugins, "_cached", fixtures_plugins.plugin_set())
+    monkeypatch.setattr(ganframe.plugin.manager, "_cached", fixtures_plugins.plugin_set())
     result = cli("run", "--dataset", "ring", "--dataset-option", "samples=640", "--model", "mlp-small",
                  "--batch-size", "64", "--epochs", "2", "--seed", "2", "--device", "cpu", "--loss", "nan-at",
                  "--loss-option", "at=4", "--out", tmp_path / "run")

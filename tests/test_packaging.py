@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ganframe.plugins import BUILTIN_PLUGINS
+from ganframe.plugin.manager import BUILTIN_PLUGINS
 from tests.conftest import REPO
 
 #: `ganframe --help`, `ganframe plugins` and the pytest plugin must start without these
@@ -52,7 +52,7 @@ def test_builtins_load_from_the_installed_wheel(wheel, tmp_path):
                    check=True, capture_output=True, timeout=300)
     code = (
         "import ganframe, ganframe_builtins\n"
-        "from ganframe.plugins import load_plugins\n"
+        "from ganframe.plugin.manager import load_plugins\n"
         "print(ganframe_builtins.__file__)\n"
         "print(load_plugins(entry_points=False).registry.model_names())\n"
     )
@@ -77,7 +77,7 @@ from ganframe.cli import app
 for args in (["--help"], ["plugins"], ["plugins", "--json"], ["run", "--help"]):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, (args, result.output)
-from ganframe.plugins import get_plugins
+from ganframe.plugin.manager import get_plugins
 assert get_plugins().registry.find("generator", "dcgan") is not None, "example plugin not loaded"
 """
     assert heavy_modules_after(code) == []

@@ -5,7 +5,7 @@ import io
 import pytest
 
 from ganframe.errors import PluginError
-from ganframe.plugins import load_plugins
+from ganframe.plugin.manager import load_plugins
 from tests.plugin_dists import LOSS_PLUGIN
 
 

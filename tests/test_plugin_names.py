@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from ganframe.errors import PluginError, UsageError
-from ganframe.plugins import load_plugins
+from ganframe.plugin.manager import load_plugins
 from tests.plugin_dists import LOSS_PLUGIN
 
 

@@ -3,7 +3,7 @@
 import io
 
 from ganframe.config import RunConfig
-from ganframe.runner import train
+from ganframe.run.runner import train
 
 
 def run(plugin_set, tmp_path, interactive):

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from ganframe.plots import pick_evenly
+from ganframe.outputs.plots import pick_evenly
 
 
 def test_pick_evenly_spreads_from_first_to_last():
@@ -39,7 +39,7 @@ def test_plain_summary_lists_losses_and_time_per_epoch(cli, tiny_root, tmp_path)
 
 def test_rich_summary_on_a_terminal(plugin_set, tiny_root, tmp_path):
     from ganframe.config import RunConfig
-    from ganframe.runner import train
+    from ganframe.run.runner import train
 
     stream = io.StringIO()
     config = RunConfig(model="mlp-small", data_root=str(tiny_root), epochs=1, seed=0, out=str(tmp_path / "r"))
@@ -65,7 +65,7 @@ def test_cli_listing_imports_neither_torch_nor_tensorboard(command):
 def test_the_summary_names_only_pictures_that_exist(tmp_path):
     from types import SimpleNamespace
 
-    from ganframe.summary import summary_rows
+    from ganframe.outputs.summary import summary_rows
 
     state = SimpleNamespace(stop_reason="interrupted", step=3, epoch=0, history=[], epoch_seconds=[], run_dir=tmp_path)
     assert "pictures" not in dict(summary_rows(state))  # a second Ctrl-C: nothing was drawn

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ganframe.checkpoint import CheckpointError
+from ganframe.run.checkpoint import CheckpointError
 from ganframe.config import RunConfig
 from ganframe.errors import UsageError
 from tests.helpers import said
@@ -18,7 +18,7 @@ from tests.runs import assert_same_training, metrics_rows, newest, rewrite_newes
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     """The reference: 4 epochs of 10 steps in one go."""
-    from ganframe.plugins import load_plugins
+    from ganframe.plugin.manager import load_plugins
 
     out = tmp_path_factory.mktemp("reference") / "whole"
     state, _ = run(ring_config(out), load_plugins(entry_points=False))
@@ -145,7 +145,7 @@ def test_resume_needs_a_run_directory(tmp_path, plugin_set):
 def test_model_options_the_run_did_not_record_may_be_given_on_resume(tmp_path):
     """A run saved before a model gained an option (cgan's ``projection``) resumes with the old value
     given explicitly; options the run did record must still agree."""
-    from ganframe.resume import merge
+    from ganframe.run.resume import merge
 
     saved = RunConfig(model="cgan", model_options={"embedding_dim": 16, "slope": 0.2})
     merged = merge(saved, RunConfig(model_options={"projection": "false"}), {"model_options"}, tmp_path)

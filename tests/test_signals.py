@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ganframe.checkpoint import load_checkpoint
+from ganframe.run.checkpoint import load_checkpoint
 from ganframe.config import RunConfig
 from tests.runs import assert_same_training, newest, ring_args, ring_config, run
 

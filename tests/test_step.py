@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ganframe.step import StepLevers
+from ganframe.train.step import StepLevers
 from tests.helpers import build_step, changed, snapshot
 
 

@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from ganframe import hookimpl
-from ganframe.data import InMemoryDataset
-from ganframe.layers import Reshape
+from ganframe.train.data import InMemoryDataset
+from ganframe.nn.layers import Reshape
 from ganframe.testing import (
     check_dataset,
     check_discriminator,

@@ -9,7 +9,7 @@ from torch import nn
 
 from ganframe.config import RunConfig, validate
 from ganframe.errors import UsageError
-from ganframe.weight_average import WeightAverage
+from ganframe.train.weight_average import WeightAverage
 from tests.helpers import said
 from tests.runs import newest, rewrite_newest, ring_config, run
 
@@ -72,7 +72,7 @@ def test_a_decay_outside_0_1_is_a_usage_error(decay):
 
 
 def test_training_keeps_the_average_in_checkpoints_and_grids_draw_from_it(tmp_path, plugin_set):
-    from ganframe.sampling import generate
+    from ganframe.run.sampling import generate
 
     state, _ = run(ring_config(tmp_path / "run", epochs=2, g_ema=0.9), plugin_set)
     payload = newest(tmp_path / "run")
@@ -103,7 +103,7 @@ def test_models_choose_their_average(plugin_set):
 
 
 def test_sample_and_eval_choose_the_weights(tmp_path, plugin_set, cli):
-    from ganframe.sampling import load_generator
+    from ganframe.run.sampling import load_generator
 
     run(ring_config(tmp_path / "run", epochs=1), plugin_set)  # ring_config keeps an average (--g-ema 0.999)
     registry = plugin_set.registry

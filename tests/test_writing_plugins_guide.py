@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-from ganframe import hookspecs
+from ganframe.plugin import spec as hookspecs
 from tests.conftest import REPO
 
 GUIDE = REPO / "docs" / "writing-plugins.md"

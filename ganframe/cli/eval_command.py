@@ -32,11 +32,11 @@ def evaluate_checkpoint(
     weights: str = "auto",
 ) -> dict[str, Any]:
     """The JSON document ``ganframe eval`` prints (imports torch)."""
-    from ganframe.assemble import resolve_device
+    from ganframe.run.assemble import resolve_device
     from ganframe.evaluation.data_splits import evaluation_data_root, load_splits
     from ganframe.evaluation.evaluator import draw_samples, prepare_evaluator
-    from ganframe.plugins import get_plugins
-    from ganframe.sampling import load_generator
+    from ganframe.plugin.manager import get_plugins
+    from ganframe.run.sampling import load_generator
 
     registry = get_plugins().registry
     started = time.perf_counter()

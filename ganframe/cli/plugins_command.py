@@ -1,7 +1,7 @@
 """``ganframe plugins``: every installed component and plugin, as a table or JSON.
 
 Third-party plugins are listed with their status: ``loaded``, ``failed``
-(with the error; the command still succeeds, see :mod:`ganframe.plugins`) or
+(with the error; the command still succeeds, see :mod:`ganframe.plugin.manager`) or
 ``disabled`` (left out by ``GANFRAME_LOAD_PLUGINS``). The JSON form also
 carries the loader's warnings under ``problems`` for plugin authors' CI.
 """
@@ -52,7 +52,7 @@ def plugins_document(plugin_set) -> dict:
 @user_errors
 def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
     """List installed generators, discriminators, losses, data sets and loggers, and the plugins behind them."""
-    from ganframe.plugins import get_plugins
+    from ganframe.plugin.manager import get_plugins
 
     plugin_set = get_plugins()
     document = plugins_document(plugin_set)

@@ -115,13 +115,13 @@ def run(
         dataset_options=parse_key_values(dataset_option, "--dataset-option"),
     )
     from ganframe.config import validate
-    from ganframe.plugins import get_plugins
+    from ganframe.plugin.manager import get_plugins
 
     validate(config)  # before importing torch: bad values fail fast
     plugins = get_plugins()
-    from ganframe.runner import train  # imports torch
+    from ganframe.run.runner import train  # imports torch
 
-    from ganframe.signals import EXIT_CODES, INTERRUPTED_EXIT_CODE
+    from ganframe.run.signals import EXIT_CODES, INTERRUPTED_EXIT_CODE
 
     try:
         state = train(config, plugins, resume_from=resume, explicit=explicit_fields(ctx))
@@ -138,7 +138,7 @@ def run(
 
 def _summary(state) -> None:
     """The closing lines: where the run is; after a signal, its checkpoint and the command that resumes it."""
-    from ganframe.resume import resume_command
+    from ganframe.run.resume import resume_command
 
     if state.resumed_from is not None and state.last_checkpoint == state.resumed_from and state.stop_reason == "finished":
         typer.echo(f"Nothing to train: {state.run_dir} already completed its {state.config.epochs} epoch(s); "

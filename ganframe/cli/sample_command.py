@@ -31,15 +31,15 @@ def sample(
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise UsageError(f"--out {out} must end in .png (a grid) or .pt (tensors); got '{out.suffix or 'no suffix'}'.")
     check_sampling_options(mode, weights, device)
-    from ganframe.plugins import get_plugins
+    from ganframe.plugin.manager import get_plugins
 
     plugins = get_plugins()
     import torch
 
-    from ganframe.assemble import resolve_device
-    from ganframe.checkpoint import atomic_write
-    from ganframe.images import save_samples
-    from ganframe.sampling import load_generator
+    from ganframe.run.assemble import resolve_device
+    from ganframe.run.checkpoint import atomic_write
+    from ganframe.outputs.images import save_samples
+    from ganframe.run.sampling import load_generator
 
     loaded = load_generator(checkpoint, plugins.registry, resolve_device(device), weights=weights)
     if digit is not None:

@@ -9,7 +9,7 @@ reusing a stale one, and ``version`` changes with the network or its recipe.
 ``<folder>`` is the data root when it is writable, so the classifier travels
 with its data. Shared or CI data roots are often read-only (a folder marked
 ``r-x`` is treated as read-only even for root, who could write there anyway);
-then the per-user cache (:func:`ganframe.data_root.user_cache_dir`) is used
+then the per-user cache (:func:`ganframe.run.data_root.user_cache_dir`) is used
 and the caller is told so. Both places are searched when loading.
 
 Files are written atomically and loaded with ``weights_only=True``.
@@ -27,8 +27,8 @@ from typing import Any
 
 import torch
 
-from ganframe.checkpoint import atomic_write, read_verified
-from ganframe.data_root import user_cache_dir
+from ganframe.run.checkpoint import atomic_write, read_verified
+from ganframe.run.data_root import user_cache_dir
 
 FOLDER = "ganframe-classifiers"
 #: bump when the network or its training recipe changes; older files are then ignored

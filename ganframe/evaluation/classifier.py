@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganframe.data import scale_to_unit_range
+from ganframe.train.data import scale_to_unit_range
 
 FEATURE_DIM = 128
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from ganframe import rng
+from ganframe.train import rng
 from ganframe.errors import UsageError
 from ganframe.evaluation import cache
 from ganframe.evaluation.classifier import Classifier, Recipe, classify, logits_accuracy, train_classifier
@@ -53,7 +53,7 @@ def check_evaluable(dataset: Any, name: str, *, what: str = "ganframe eval") -> 
         shape = tuple(data.shape[1:]) if isinstance(data, torch.Tensor) else "unknown"
         raise UsageError(
             f"{what} needs images (channels x height x width) held in memory "
-            f"(ganframe.data.InMemoryDataset), but dataset '{name}' has samples of shape {shape}."
+            f"(ganframe.train.data.InMemoryDataset), but dataset '{name}' has samples of shape {shape}."
         )
 
 
@@ -169,7 +169,7 @@ def draw_samples(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``n`` samples from seeded noise; a conditional generator is asked for every class equally
     often (shuffled). The global RNG (used by dropout in train mode) is left as it was."""
-    from ganframe.sampling import generate
+    from ganframe.run.sampling import generate
 
     noise_rng = torch.Generator().manual_seed(seed)
     noise = torch.randn(n, latent_dim, generator=noise_rng).to(device)

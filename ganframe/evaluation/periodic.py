@@ -20,9 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ganframe.assemble import load_dataset
+from ganframe.run.assemble import load_dataset
 from ganframe.evaluation.evaluator import Evaluator, check_evaluable, draw_samples, prepare_evaluator
-from ganframe.hookspecs import hookimpl
+from ganframe.plugin.spec import hookimpl
 
 PREFIX = "eval/"
 

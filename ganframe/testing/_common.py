@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from ganframe.errors import GanframeError
-from ganframe.registry import Component
-from ganframe.specs import Options
+from ganframe.plugin.registry import Component
+from ganframe.plugin.specs import Options
 
 #: the hint shown whenever a device move breaks a component
 DEVICE_HINT = (
@@ -32,7 +32,7 @@ def fail(label: str, message: str) -> NoReturn:
 def resolve(kind: str, factory_or_name: Any) -> tuple[Callable[..., Any], Component | None, str]:
     """``(factory, component or None, label for messages)`` for a callable or a registered name."""
     if isinstance(factory_or_name, str):
-        from ganframe.plugins import get_plugins
+        from ganframe.plugin.manager import get_plugins
 
         try:
             component = get_plugins(report=False).registry.get(kind, factory_or_name)

@@ -1,7 +1,7 @@
 """Checks for data set factories: what the engine reads from a data set.
 
 The engine sizes networks from ``sample_shape`` and ``num_classes``, batches
-an :class:`ganframe.data.InMemoryDataset` by indexing its tensors and any
+an :class:`ganframe.train.data.InMemoryDataset` by indexing its tensors and any
 other data set through a ``DataLoader`` over ``dataset[i] -> (x, label)``.
 So: both attributes must be declared and true to the items, values must be
 in ``[-1, 1]`` (uint8 pixels are scaled by ganframe), labels must be class
@@ -17,8 +17,8 @@ from typing import Any
 import torch
 from torch.utils.data import default_collate
 
-from ganframe.data import InMemoryDataset
-from ganframe.specs import DatasetSpec
+from ganframe.train.data import InMemoryDataset
+from ganframe.plugin.specs import DatasetSpec
 from ganframe.testing._common import attempt, build, expect_tensor, fail, options_for, resolve
 
 

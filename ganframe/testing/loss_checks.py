@@ -18,8 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganframe.losses import LossInputs
-from ganframe.specs import LossSpec
+from ganframe.nn.losses import LossInputs
+from ganframe.plugin.specs import LossSpec
 from ganframe.testing._common import (
     DEVICE_HINT,
     attempt,

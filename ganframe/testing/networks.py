@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganframe.specs import ModelSpec, Options
+from ganframe.plugin.specs import ModelSpec, Options
 from ganframe.testing._common import (
     DEVICE_HINT,
     attempt,

@@ -4,7 +4,7 @@ pytest imports this module in every session of an environment where ganframe
 is installed, so it imports nothing heavy and defines no autouse fixtures:
 it only adds two fixtures a plugin's tests may ask for.
 
-- ``ganframe_plugins``: a freshly loaded :class:`ganframe.plugins.PluginSet`
+- ``ganframe_plugins``: a freshly loaded :class:`ganframe.plugin.manager.PluginSet`
   (built-ins and every installed plugin), for asserting on the registry.
 - ``ganframe_run``: ``ganframe_run(*args)`` runs ``ganframe run ARGS`` in a
   subprocess with ``--out`` in the test's temporary folder and returns the
@@ -18,7 +18,7 @@ import pytest
 
 @pytest.fixture
 def ganframe_plugins():
-    from ganframe.plugins import load_plugins
+    from ganframe.plugin.manager import load_plugins
 
     return load_plugins()
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from ganframe.errors import GanframeError
-from ganframe.plugins import PluginSet, load_plugins
-from ganframe.registry import Component, canonical_distribution
+from ganframe.plugin.manager import PluginSet, load_plugins
+from ganframe.plugin.registry import Component, canonical_distribution
 
 
 def _load(**kwargs: Any) -> PluginSet:

@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture(scope="session")
 def mnist_root() -> Path:
     """The data root ganframe would use ($GANFRAME_DATA, else its per-user cache), if it holds MNIST."""
-    from ganframe.data_root import resolve_data_root
+    from ganframe import resolve_data_root
 
     root = resolve_data_root()
     if not (root / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file():

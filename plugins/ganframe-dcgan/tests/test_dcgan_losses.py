@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from ganframe.errors import UsageError
-from ganframe.losses import LossInputs
-from ganframe.specs import LossSpec, Options
+from ganframe import UsageError
+from ganframe import LossInputs
+from ganframe import LossSpec, Options
 from ganframe.testing import check_loss
 from ganframe_dcgan.losses import HingeLoss, LSGANLoss, WGANGPLoss, gradient_penalty
 

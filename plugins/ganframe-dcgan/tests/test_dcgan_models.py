@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from ganframe.errors import UsageError
-from ganframe.specs import ModelSpec, Options
+from ganframe import UsageError
+from ganframe import ModelSpec, Options
 from ganframe.testing import check_generator, check_installed, check_model
 from ganframe_dcgan.models import dcgan_discriminator, dcgan_generator
 
@@ -31,7 +31,7 @@ def test_cdcgan_uses_its_labels():
 
 
 def test_cdcgan_label_term_starts_small_next_to_the_unconditional_logit():
-    """The projection's embedding starts at std 0.02 (ganframe.layers.LabelProjection): with N(0, 1)
+    """The projection's embedding starts at std 0.02 (ganframe.nn.layers.LabelProjection): with N(0, 1)
     it summed to logits of std ~40 over the 6272 features and swamped the critic at step 0."""
     torch.manual_seed(0)
     critic = dcgan_discriminator(spec(conditional=True))

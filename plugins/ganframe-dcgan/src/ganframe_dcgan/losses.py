@@ -19,8 +19,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ganframe.errors import UsageError
-from ganframe.losses import GANLoss, LossInputs
+from ganframe import UsageError
+from ganframe import GANLoss, LossInputs
 
 
 class LSGANLoss(GANLoss):

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ganframe.errors import UsageError
-from ganframe.layers import LabelProjection
-from ganframe.specs import ModelSpec
+from ganframe import UsageError
+from ganframe import LabelProjection
+from ganframe import ModelSpec
 
 #: the generator's first feature map is at least this many pixels on its shorter side
 MIN_START = 4

@@ -3,7 +3,7 @@
 On a terminal: a rich progress bar with live losses, refreshed a few times a
 second. Elsewhere (CI logs, files, pipes): one plain line per metrics read and
 per epoch, with no control characters. When training stops, a summary
-(:mod:`ganframe.summary`) as a rich table on a terminal, plain lines elsewhere.
+(:mod:`ganframe.outputs.summary`) as a rich table on a terminal, plain lines elsewhere.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from ganframe.hookspecs import hookimpl
-from ganframe.summary import summary_rows
+from ganframe.plugin.spec import hookimpl
+from ganframe.outputs.summary import summary_rows
 
 
 def shown(key: str) -> bool:

@@ -16,7 +16,7 @@ this avoids). Components are staged per plugin and only committed when all of
 that plugin's registration hooks succeeded, so a half-registered plugin never
 leaves stray names behind. Mistakes pluggy accepts silently (a misspelled hook
 name, a hook function without ``@hookimpl``) are reported as warnings
-(:mod:`ganframe.plugin_checks`).
+(:mod:`ganframe.plugin.checks`).
 
 Environment variables:
 
@@ -44,9 +44,10 @@ from typing import Any
 import pluggy
 
 import ganframe
-from ganframe import hookspecs, plugin_checks
+from ganframe.plugin import checks as plugin_checks
+from ganframe.plugin import spec as hookspecs
 from ganframe.errors import PluginError, describe_exception, quoted_list
-from ganframe.registry import METADATA_BY_KIND, Component, Registry, canonical_distribution, check_registration
+from ganframe.plugin.registry import METADATA_BY_KIND, Component, Registry, canonical_distribution, check_registration
 
 ENTRY_POINT_GROUP = "ganframe"
 LOAD_PLUGINS_ENV = "GANFRAME_LOAD_PLUGINS"

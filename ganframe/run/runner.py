@@ -4,7 +4,7 @@ directory, register the per-run plugins, train.
 All user mistakes are found before the run directory exists (or, on resume,
 before it is changed), so a rejected command leaves no files behind. The same
 function serves one process and every rank of a torchrun launch
-(:mod:`ganframe.distributed`), a new run and ``--resume`` (:mod:`ganframe.resume`).
+(:mod:`ganframe.train.distributed`), a new run and ``--resume`` (:mod:`ganframe.run.resume`).
 """
 
 from __future__ import annotations
@@ -17,17 +17,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from ganframe import distributed, resume
-from ganframe.assemble import build_setup
+from ganframe.train import distributed
+
+from ganframe.run import resume
+from ganframe.run.assemble import build_setup
 from ganframe.config import RunConfig
-from ganframe.engine import Trainer
+from ganframe.train.engine import Trainer
 from ganframe.errors import UsageError
 from ganframe.evaluation.periodic import build_periodic_evaluation
-from ganframe.plugins import PluginSet
-from ganframe.progress import ProgressReporter
-from ganframe.run_files import RunFiles
-from ganframe.signals import stop_on_signals
-from ganframe.state import RunState
+from ganframe.plugin.manager import PluginSet
+from ganframe.outputs.progress import ProgressReporter
+from ganframe.outputs.run_files import RunFiles
+from ganframe.run.signals import stop_on_signals
+from ganframe.train.state import RunState
 
 
 def default_run_dir(config: RunConfig, now: float | None = None) -> Path:

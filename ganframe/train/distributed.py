@@ -7,14 +7,14 @@ group (nccl on CUDA, one GPU per process; gloo on CPU). From there:
 
 - ``--batch-size`` is the **global** batch: each rank trains on
   ``batch_size // N`` samples per step, its own slice of the batch a single
-  process would use (:func:`ganframe.data.rank_order`), so an epoch has the
+  process would use (:func:`ganframe.train.data.rank_order`), so an epoch has the
   same number of steps on any number of processes and the learning rate
   means the same thing.
 - Initial weights are built from the seed on every rank (DDP also broadcasts
   rank 0's); noise and dropout differ per rank (the generator is seeded with
   ``seed + rank``; rank 0 draws exactly what a single process would).
 - DDP averages gradients over the ranks, which for the built-in mean losses
-  is the gradient of the global batch. See :mod:`ganframe.step` for which
+  is the gradient of the global batch. See :mod:`ganframe.train.step` for which
   calls go through the DDP wrappers.
 - BatchNorm normalises each rank's own slice, with running statistics kept
   from rank 0 (DDP broadcasts buffers); ``--sync-batchnorm`` converts it to
@@ -121,7 +121,7 @@ class Processes:
             )
 
     def prepare(self, step, config, device: torch.device) -> None:
-        """Per-rank noise and DDP wrappers on ``step`` (a :class:`ganframe.step.TrainStep`)."""
+        """Per-rank noise and DDP wrappers on ``step`` (a :class:`ganframe.train.step.TrainStep`)."""
         if not self.enabled:
             return
         from torch.nn.parallel import DistributedDataParallel

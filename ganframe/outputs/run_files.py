@@ -26,12 +26,12 @@ from pathlib import Path
 import torch
 
 import ganframe
-from ganframe.data import InMemoryDataset, scale_to_unit_range
-from ganframe.checkpoint import atomic_write, checkpoint_files, save_checkpoint, state_payload
-from ganframe.hookspecs import hookimpl
-from ganframe.images import is_image_shape, save_samples
-from ganframe.plots import save_losses_plot, save_progress_strip
-from ganframe.sampling import ROW_LENGTH, generate
+from ganframe.train.data import InMemoryDataset, scale_to_unit_range
+from ganframe.run.checkpoint import atomic_write, checkpoint_files, save_checkpoint, state_payload
+from ganframe.plugin.spec import hookimpl
+from ganframe.outputs.images import is_image_shape, save_samples
+from ganframe.outputs.plots import save_losses_plot, save_progress_strip
+from ganframe.run.sampling import ROW_LENGTH
 
 
 def write_json(path: Path, data) -> None:
@@ -106,10 +106,7 @@ class RunFiles:
 
     # -- helpers -------------------------------------------------------------------
     def _save_samples(self, state, name: str) -> None:
-        samples = generate(
-            state.sample_generator, state.fixed_noise, state.fixed_labels,
-            conditional=state.g_conditional, mode=state.config.sample_mode,
-        )
+        samples = state.sample_grid(preserve_rng=False)  # the run's own grid: the last hook to draw
         save_samples(samples, self.samples_dir / name, nrow=ROW_LENGTH, reference=self._reference)
 
     def _checkpoint(self, state, name: str) -> None:

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import torch
 
-from ganframe import rng
+from ganframe.train import rng
 from ganframe.errors import GanframeError, exception_gist
-from ganframe.step import TrainStep
+from ganframe.train.step import TrainStep
 
 WARMUP_STEPS = 3
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from ganframe import rng
+from ganframe.train import rng
 from ganframe.errors import UsageError, exception_gist
 
 FORMAT_KEY = "ganframe_checkpoint"
@@ -200,6 +200,6 @@ def state_payload(state) -> dict[str, Any]:
         "nonfinite_skipped": state.nonfinite_skipped,
         "history": list(state.history),
         "epoch_seconds": list(state.epoch_seconds),
-        # at the training position (see ganframe.rng); "ranks" holds every rank's in a distributed run
+        # at the training position (see ganframe.train.rng); "ranks" holds every rank's in a distributed run
         "rng": state.rng_snapshot if state.rng_snapshot is not None else rng.capture(state.device),
     }

@@ -16,7 +16,7 @@ from typing import Any
 
 import pluggy
 
-from ganframe import hookspecs
+from ganframe.plugin import spec as hookspecs
 from ganframe.errors import did_you_mean
 
 #: every hook name ganframe calls

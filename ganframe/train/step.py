@@ -17,7 +17,7 @@ loop while computing the same thing; ``StepLevers.plain()`` turns them all
 off, which is how the benchmarks measure each one and how the tests check the
 fast path trains the same model as the plain one.
 
-In a distributed run (:mod:`ganframe.distributed`) ``generator_sync`` and
+In a distributed run (:mod:`ganframe.train.distributed`) ``generator_sync`` and
 ``discriminator_sync`` are the DistributedDataParallel wrappers, called only
 where that network's own gradients are computed (D on real and fake in the D
 phase, G in the G phase), so DDP all-reduces exactly those gradients; the
@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from ganframe.errors import PluginContractError
-from ganframe.losses import LossInputs
+from ganframe.nn.losses import LossInputs
 
 
 @dataclass(frozen=True)

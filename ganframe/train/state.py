@@ -17,8 +17,8 @@ import torch
 from torch import nn
 
 from ganframe.config import RunConfig
-from ganframe.specs import ModelSpec
-from ganframe.weight_average import WeightAverage
+from ganframe.plugin.specs import ModelSpec
+from ganframe.train.weight_average import WeightAverage
 
 
 @dataclass
@@ -69,7 +69,7 @@ class RunState:
     #: steps whose update was skipped for a non-finite loss (``--on-nan skip``)
     nonfinite_skipped: int = 0
     #: RNG states at the training position, set by the engine just before the hooks that may
-    #: checkpoint (epoch end, train end) and cleared after them; see :mod:`ganframe.rng`
+    #: checkpoint (epoch end, train end) and cleared after them; see :mod:`ganframe.train.rng`
     rng_snapshot: dict[str, Any] | None = None
     _emit: Callable[[dict[str, float]], None] | None = None
     _stop_requested: str | None = None
@@ -98,6 +98,22 @@ class RunState:
     def stopped_cleanly(self) -> bool:
         """Training ended at a consistent point worth a checkpoint (not on an error, a NaN or a hard interrupt)."""
         return self.stop_reason not in (None, "error", "nonfinite", "interrupted")
+
+    def sample_grid(self, *, preserve_rng: bool = True) -> torch.Tensor:
+        """The fixed-noise sample grid (10 per row; row i is class i for conditional models), drawn from
+        :attr:`sample_generator` in ``--sample-mode``. With ``preserve_rng`` (the default, for loggers)
+        drawing leaves every RNG as it was, so a plugin's sampling never changes training."""
+        from ganframe.run.sampling import generate
+        from ganframe.train import rng
+
+        def draw() -> torch.Tensor:
+            return generate(self.sample_generator, self.fixed_noise, self.fixed_labels,
+                            conditional=self.g_conditional, mode=self.config.sample_mode)
+
+        if not preserve_rng:
+            return draw()
+        with rng.preserved(self.device):
+            return draw()
 
     def log(self, metrics: dict[str, float]) -> None:
         """Send figures (e.g. evaluation scores) to every ``on_metrics`` hook, stamped with step and epoch."""

@@ -15,7 +15,7 @@ as an import string ``"package.module:callable"`` so that registering stays
 cheap and ``ganframe plugins`` never imports torch.
 
 **Lifecycle hooks** (``on_*``) are called by the training engine with the
-run's :class:`ganframe.state.RunState`. They let plugins log, sample, write
+run's :class:`ganframe.train.state.RunState`. They let plugins log, sample, write
 files and evaluate without touching the engine. They are called on every
 process of a distributed run; check ``state.is_main_process`` before writing
 files.
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pluggy
 
 if TYPE_CHECKING:
-    from ganframe.state import RunState
+    from ganframe.train.state import RunState
 
 PROJECT_NAME = "ganframe"
 
@@ -84,7 +84,7 @@ def register_generators(register: Register) -> None:
     Called once when plugins load. For each generator call
     ``register(name, factory, help=..., conditional=False, defaults=None)``.
 
-    ``factory(spec: ganframe.specs.ModelSpec) -> torch.nn.Module``. The module's
+    ``factory(spec: ganframe.plugin.specs.ModelSpec) -> torch.nn.Module``. The module's
     ``forward(z)`` (or ``forward(z, labels)`` when ``conditional=True``) takes
     noise of shape ``(N, spec.latent_dim)`` and returns a float tensor of shape
     ``(N, *spec.sample_shape)`` with values in ``[-1, 1]``.
@@ -101,7 +101,7 @@ def register_discriminators(register: Register) -> None:
     Called once when plugins load. For each discriminator call
     ``register(name, factory, help=..., conditional=False)``.
 
-    ``factory(spec: ganframe.specs.ModelSpec) -> torch.nn.Module``. The module's
+    ``factory(spec: ganframe.plugin.specs.ModelSpec) -> torch.nn.Module``. The module's
     ``forward(x)`` (or ``forward(x, labels)`` when ``conditional=True``) takes a
     batch of shape ``(N, *spec.sample_shape)`` in ``[-1, 1]`` and returns
     **logits** (no sigmoid) of shape ``(N,)`` or ``(N, 1)``.
@@ -115,13 +115,13 @@ def register_losses(register: Register) -> None:
     Called once when plugins load. For each loss call
     ``register(name, factory, help=...)``.
 
-    ``factory(spec: ganframe.specs.LossSpec)`` returns an object with two
-    methods, each given a :class:`ganframe.losses.LossInputs` and returning a
+    ``factory(spec: ganframe.plugin.specs.LossSpec)`` returns an object with two
+    methods, each given a :class:`ganframe.nn.losses.LossInputs` and returning a
     0-dim tensor: ``discriminator_loss(inputs)`` (minimised by D's optimizer)
     and ``generator_loss(inputs)`` (minimised by G's optimizer). ``inputs``
     carries the logits, both batches, their labels and the discriminator
     itself (for penalties such as WGAN-GP's); ``real_logits`` is ``None`` in
-    the generator phase. Subclass :class:`ganframe.losses.GANLoss` if you
+    the generator phase. Subclass :class:`ganframe.nn.losses.GANLoss` if you
     like. Options given with ``--loss-option KEY=VALUE`` arrive in
     ``spec.options``.
     """
@@ -134,8 +134,8 @@ def register_datasets(register: Register) -> None:
     Called once when plugins load. For each data set call
     ``register(name, factory, help=...)``.
 
-    ``factory(spec: ganframe.specs.DatasetSpec)`` returns a
-    :class:`ganframe.data.InMemoryDataset` (preferred: the engine keeps it on
+    ``factory(spec: ganframe.plugin.specs.DatasetSpec)`` returns a
+    :class:`ganframe.train.data.InMemoryDataset` (preferred: the engine keeps it on
     the training device and batches by index) or any map-style dataset with
     ``sample_shape``, ``num_classes`` (0 when unlabelled) and
     ``__getitem__(i) -> (x, label)``, ``x`` a float tensor already scaled to
@@ -198,7 +198,7 @@ def on_epoch_end(state: RunState) -> None:
     generators saved and restored around them, so drawing random numbers here
     (samples, evaluation) never changes training. A checkpoint written here
     stores the generators' states as training left them
-    (``state.rng_snapshot``, used by :func:`ganframe.checkpoint.state_payload`).
+    (``state.rng_snapshot``, used by :func:`ganframe.run.checkpoint.state_payload`).
     """
 
 

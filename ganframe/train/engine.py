@@ -1,17 +1,17 @@
-"""The training loop: epochs of :class:`ganframe.step.TrainStep`, with hooks.
+"""The training loop: epochs of :class:`ganframe.train.step.TrainStep`, with hooks.
 
 The engine knows no particular model, loss or data set, and writes no files
 itself: the run directory, progress display and loggers are plugins that
-implement the lifecycle hooks (:mod:`ganframe.hookspecs`). Metrics stay on
-the device (:mod:`ganframe.metrics_window`); they are read back (one host
+implement the lifecycle hooks (:mod:`ganframe.plugin.spec`). Metrics stay on
+the device (:mod:`ganframe.train.metrics_window`); they are read back (one host
 sync) every ``log_every`` steps of an epoch, at the end of each epoch and
-when training stops, checked for non-finite losses (:mod:`ganframe.nonfinite`)
+when training stops, checked for non-finite losses (:mod:`ganframe.train.nonfinite`)
 and sent to ``on_metrics`` as the mean over that window.
 
 The loop is resumable: it starts at ``state.epoch`` / ``state.batch_in_epoch``
-(set by :mod:`ganframe.resume`), takes the RNG states a checkpoint needs just
+(set by :mod:`ganframe.run.resume`), takes the RNG states a checkpoint needs just
 before the hooks that write one, and runs hooks so that they cannot change
-the random numbers training draws (:mod:`ganframe.rng`). A stop request (a
+the random numbers training draws (:mod:`ganframe.train.rng`). A stop request (a
 signal, a plugin) takes effect after the current step; in a distributed run
 after the step at which all ranks have agreed on it (the next metrics read).
 """
@@ -24,17 +24,17 @@ from typing import Any
 import pluggy
 import torch
 
-from ganframe import nonfinite, rng
-from ganframe.accelerate import CUDAGraphStep, compile_networks
-from ganframe.assemble import Setup
-from ganframe.data import make_batches
-from ganframe.distributed import Processes
+from ganframe.train import nonfinite, rng
+from ganframe.train.accelerate import CUDAGraphStep, compile_networks
+from ganframe.run.assemble import Setup
+from ganframe.train.data import make_batches
+from ganframe.train.distributed import Processes
 from ganframe.errors import UsageError
-from ganframe.metrics_window import MetricsWindow
-from ganframe.sampling import grid_inputs
-from ganframe.state import RunState
-from ganframe.step import METRIC_NAMES, StepLevers, TrainStep
-from ganframe.weight_average import WeightAverage
+from ganframe.train.metrics_window import MetricsWindow
+from ganframe.run.sampling import grid_inputs
+from ganframe.train.state import RunState
+from ganframe.train.step import METRIC_NAMES, StepLevers, TrainStep
+from ganframe.train.weight_average import WeightAverage
 
 
 def make_optimizer(params, config, device: torch.device, *, capturable: bool = False) -> torch.optim.Optimizer:

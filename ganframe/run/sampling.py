@@ -20,11 +20,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganframe.checkpoint import CheckpointError, load_checkpoint
+from ganframe.run.checkpoint import CheckpointError, load_checkpoint
 from ganframe.config import WEIGHTS, check_choice
 from ganframe.errors import exception_gist
-from ganframe.registry import Registry
-from ganframe.specs import ModelSpec, Options
+from ganframe.plugin.registry import Registry
+from ganframe.plugin.specs import ModelSpec, Options
 
 ROW_LENGTH = 10
 

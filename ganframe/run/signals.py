@@ -11,7 +11,7 @@ way, and schedulers follow up with SIGKILL when they must.
 
 Under torchrun each worker gets the signal from the launcher (workers run in
 their own session, so a Ctrl-C reaches them once); the ranks agree on the
-stop at their next metrics read (:mod:`ganframe.engine`).
+stop at their next metrics read (:mod:`ganframe.train.engine`).
 
 Handlers are installed only while training runs, only from the main thread,
 and the previous handlers are put back afterwards.

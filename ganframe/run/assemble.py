@@ -15,11 +15,11 @@ import torch
 from torch import nn
 
 from ganframe.config import RunConfig, resolve, setting
-from ganframe.data import sample_shape_of
-from ganframe.data_root import resolve_data_root
+from ganframe.train.data import sample_shape_of
+from ganframe.run.data_root import resolve_data_root
 from ganframe.errors import PluginContractError, UsageError
-from ganframe.registry import Component, Registry
-from ganframe.specs import DatasetSpec, LossSpec, ModelSpec, Options
+from ganframe.plugin.registry import Component, Registry
+from ganframe.plugin.specs import DatasetSpec, LossSpec, ModelSpec, Options
 
 
 @dataclass

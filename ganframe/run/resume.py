@@ -29,8 +29,8 @@ from typing import Any
 
 import torch
 
-from ganframe import rng
-from ganframe.checkpoint import CheckpointError, load_checkpoint, model_description, newest_readable
+from ganframe.train import rng
+from ganframe.run.checkpoint import CheckpointError, load_checkpoint, model_description, newest_readable
 from ganframe.config import RunConfig
 from ganframe.errors import UsageError, exception_gist
 
