@@ -17,7 +17,7 @@ import importlib.machinery
 import importlib.util
 import sys
 import warnings
-from types import ModuleType
+from types import FrameType, ModuleType
 
 #: old module -> new module
 MOVED: dict[str, str] = {
@@ -61,7 +61,8 @@ def advice(old: str) -> str:
 
 def _caller_stacklevel() -> int:
     """The stack level of the first frame outside the import machinery (the ``import`` line itself)."""
-    frame, level = sys._getframe(1), 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
                                  or frame.f_code.co_filename == __file__):
         frame, level = frame.f_back, level + 1

@@ -211,6 +211,7 @@ class _Loader:
                 continue
             self.add(obj, ep.name, dist_name, version, builtin=False)
         for key in sorted(set(allow or {}) - matched):
+            assert allow is not None
             self._problem(
                 f"{LOAD_PLUGINS_ENV} names '{allow[key]}', but no installed plugin or distribution has that "
                 "name (see `ganframe plugins`).",
