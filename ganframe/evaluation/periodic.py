@@ -25,6 +25,8 @@ from ganframe.evaluation.evaluator import Evaluator, check_evaluable, draw_sampl
 from ganframe.plugin.spec import hookimpl
 
 PREFIX = "eval/"
+#: the key of every evaluation row that holds the training wall time before it (scripts/time_to_quality.py)
+TRAIN_SECONDS = PREFIX + "train_seconds"
 
 
 def flatten_scores(scores: dict[str, Any], class_names: list[str]) -> dict[str, float]:
@@ -61,7 +63,8 @@ class PeriodicEvaluation:
             mode=state.config.sample_mode, device=state.device,
         )
         scores = self.evaluator.score(images, labels)
-        state.log(flatten_scores(scores, self.evaluator.class_names))
+        # training seconds so far (evaluations excluded): what "time to quality" is read from
+        state.log({**flatten_scores(scores, self.evaluator.class_names), TRAIN_SECONDS: sum(state.epoch_seconds)})
 
 
 def build_periodic_evaluation(setup, notify=None, *, score: bool = True) -> PeriodicEvaluation | None:
