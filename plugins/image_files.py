@@ -345,10 +345,16 @@ class _Decoder:
         return decode(self.files[index], self.decoding)
 
 
+_warned: set[tuple[str, ...]] = set()
+
+
 def warn_skipped(skipped: list[Path], folder: Path, total: int) -> None:
-    """One warning on stderr counting the unreadable files and naming the first few."""
-    if not skipped:
+    """One warning on stderr counting the unreadable files and naming the first few (once per process:
+    ``ganframe eval`` loads a folder twice, as training and held-out split)."""
+    seen = (str(folder), str(total), *map(str, skipped))
+    if not skipped or seen in _warned:
         return
+    _warned.add(seen)
     named = ", ".join(str(p.relative_to(folder)) for p in skipped[:NAMED])
     more = f" and {len(skipped) - NAMED} more" if len(skipped) > NAMED else ""
     print(f"ganframe: warning: skipped {len(skipped)} of {total} image files in {folder} that could not be read: "

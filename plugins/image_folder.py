@@ -9,8 +9,13 @@ on the device like MNIST does. Options (``--dataset-option KEY=VALUE``):
 - ``size`` (64): the short side is resized to ``size`` and the centre cropped
   square; ``size=none`` keeps each image's own size (then all must match).
 - ``channels`` (3): 3 for RGB, 1 for greyscale.
-- ``labels`` (``none``): ``subfolders`` makes each first-level subfolder a
-  class (names sorted), for conditional models and ``ganframe eval``.
+- ``labels`` (``auto``): ``subfolders`` makes each first-level subfolder a
+  class (names sorted), for conditional models and ``ganframe eval``;
+  ``none`` leaves the images unlabelled; ``auto`` is ``subfolders`` when every
+  image lies in a first-level subfolder and there are at least two of them
+  (the layout of torchvision's ``ImageFolder``), else ``none``. Unconditional
+  models ignore labels, so ``auto`` costs nothing and lets ``ganframe eval``
+  score a run trained without the option.
 - ``subset`` / ``subset_seed``: the first N files, or N drawn with a seed
   (:mod:`ganframe_builtins.subsets`); only those are decoded.
 
@@ -20,13 +25,13 @@ compares against) is the same images.
 
 from ganframe import hookimpl
 
-LABELS = ("none", "subfolders")
+LABELS = ("auto", "subfolders", "none")
 
 
 @hookimpl
 def register_datasets(register):
     register("image-folder", image_folder,
-             help="your own PNG/JPEG/WebP images: --dataset-option path=DIR (size=64, channels=3, labels=subfolders)")
+             help="your own PNG/JPEG/WebP images: --dataset-option path=DIR (size=64, channels=3, labels=auto|subfolders|none)")
 
 
 def image_folder(spec):
@@ -39,7 +44,7 @@ def image_folder(spec):
     path = spec.options.get("path", "")
     size = parse_size(spec.options.get("size", "64"))
     channels = spec.options.get("channels", 3)
-    labels = spec.options.get("labels", "none")
+    labels = spec.options.get("labels", "auto")
     subset = read_subset(spec.options)
     check_options(path, channels, labels)
     folder = Path(path).expanduser().resolve()
@@ -52,6 +57,8 @@ def image_folder(spec):
             "(any case), in the folder and its subfolders (hidden ones skipped). Put images there, or point "
             "path= at the folder that holds them."
         )
+    if labels == "auto":
+        labels = "subfolders" if has_class_folders(folder, files) else "none"
     class_names, file_labels = subfolder_labels(folder, files) if labels == "subfolders" else (None, None)
     index = subset.indices(len(files), f"{folder} ({len(files)} images)")
     if index is not None:
@@ -138,8 +145,15 @@ def check_options(path: str, channels: int, labels: str) -> None:
     if labels not in LABELS:
         raise UsageError(
             f"labels={labels} is not a labelling.{did_you_mean(labels, LABELS)} Use {quoted_list(LABELS)}: "
-            "'subfolders' makes each first-level subfolder of path a class."
+            "'subfolders' makes each first-level subfolder of path a class, 'auto' does so when every image is in one "
+            "of at least two subfolders."
         )
+
+
+def has_class_folders(folder, files) -> bool:
+    """Every file inside a first-level subfolder, and at least two such subfolders."""
+    parts = [path.relative_to(folder).parts for path in files]
+    return all(len(p) > 1 for p in parts) and len({p[0] for p in parts}) >= 2
 
 
 def subfolder_labels(folder, files):

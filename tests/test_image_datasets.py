@@ -83,6 +83,15 @@ def test_centre_crop_keeps_the_middle_of_a_wide_image(tmp_path):
     assert dataset.data.shape == (1, 3, 10, 10) and (dataset.data == 255).all()
 
 
+def test_labels_auto_uses_class_subfolders_only_when_every_image_has_one(pets, tmp_path):
+    assert load(path=pets, size=8).class_names == ["cats", "dogs"]
+    assert load(path=pets, size=8, labels="none").labels is None
+    save(pets / "loose.png")
+    assert load(path=pets, size=8).labels is None
+    save(tmp_path / "one" / "only" / "a.png")
+    assert load(path=tmp_path / "one", size=8).labels is None
+
+
 def test_greyscale_and_native_size(tmp_path):
     for name in ("a.png", "b.png"):
         save(tmp_path / "same" / name, (12, 8), 200, mode="L")
