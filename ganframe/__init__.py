@@ -15,8 +15,8 @@ change between releases:
 - ``ganframe.testing``: the plugin author's test kit
 
 Names are loaded on first use, so ``import ganframe`` (and ``ganframe --help``)
-imports no torch. Import paths of the flat layout (``ganframe.losses``,
-``ganframe.specs``, ...) still work for one release with a
+imports no torch. Import paths of the flat layout (``ganframe.nn.losses``,
+``ganframe.plugin.specs``, ...) still work for one release with a
 ``DeprecationWarning``; see :mod:`ganframe._moved`.
 """
 
@@ -53,6 +53,10 @@ _EXPORTS: dict[str, str] = {
     "InMemoryDataset": "ganframe.train.data",
     "resolve_data_root": "ganframe.run.data_root",
     "DATA_ENV": "ganframe.run.data_root",
+    "user_cache_dir": "ganframe.run.data_root",
+    "scale_to_unit_range": "ganframe.train.data",
+    "atomic_write": "ganframe.run.checkpoint",
+    "is_writable": "ganframe.evaluation.cache",
     # what lifecycle hooks receive, and helpers for loggers
     "RunState": "ganframe.train.state",
     "image_grid": "ganframe.outputs.images",
@@ -64,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     "PluginContractError": "ganframe.errors",
     "TrainingError": "ganframe.errors",
     "did_you_mean": "ganframe.errors",
+    "quoted_list": "ganframe.errors",
 }
 
 __all__ = ["__version__", "hookimpl", *sorted(_EXPORTS)]
@@ -76,14 +81,17 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         TrainingError,
         UsageError,
         did_you_mean,
+        quoted_list,
     )
+    from ganframe.evaluation.cache import is_writable
     from ganframe.nn.conditioning import Conditioned
     from ganframe.nn.layers import Dropout, LabelConditioned, LabelProjected, LabelProjection, Reshape, mlp
     from ganframe.nn.losses import GANLoss, LossInputs, bce_with_target
     from ganframe.outputs.images import image_grid, is_image_shape
     from ganframe.plugin.specs import DatasetSpec, LossSpec, ModelSpec, Options
-    from ganframe.run.data_root import DATA_ENV, resolve_data_root
-    from ganframe.train.data import InMemoryDataset
+    from ganframe.run.checkpoint import atomic_write
+    from ganframe.run.data_root import DATA_ENV, resolve_data_root, user_cache_dir
+    from ganframe.train.data import InMemoryDataset, scale_to_unit_range
     from ganframe.train.state import RunState
 
 

@@ -4,7 +4,8 @@ Both are 1x28x28 uint8 images with 10 classes, held in memory and scaled to
 ``[-1, 1]`` when batched. Files are read from ``<data root>/<Name>/raw`` in
 torchvision's layout and downloaded there when missing; when the download
 fails (offline) the error names the folder, the files expected there and
-``GANFRAME_DATA``.
+``GANFRAME_DATA``. Options: ``subset`` / ``subset_seed`` (the first N training
+images, or N drawn with a seed; :mod:`ganframe_builtins.subsets`).
 """
 
 from ganframe import hookimpl
@@ -39,11 +40,14 @@ def expected_files(dataset_class) -> list[str]:
 
 def _in_memory(dataset_class, spec, class_names):
     from ganframe import InMemoryDataset
+    from ganframe_builtins.subsets import apply_to_tensors, read_subset
 
+    subset = read_subset(spec.options)
     opened = _open(dataset_class, spec)
-    return InMemoryDataset(
-        opened.data.unsqueeze(1), opened.targets, num_classes=len(class_names), class_names=class_names
-    )
+    data, labels = opened.data.unsqueeze(1), opened.targets
+    if spec.train:
+        data, labels = apply_to_tensors(subset, data, labels, f"{dataset_class.__name__}'s training split")
+    return InMemoryDataset(data, labels, num_classes=len(class_names), class_names=class_names)
 
 
 def _open(dataset_class, spec):

@@ -62,6 +62,8 @@ BUILTIN_PLUGINS = (
     "ganframe_builtins.bce_losses",
     "ganframe_builtins.image_datasets",
     "ganframe_builtins.toy_datasets",
+    "ganframe_builtins.image_folder",
+    "ganframe_builtins.benchmark_datasets",
     "ganframe_builtins.tensorboard_logger",
 )
 

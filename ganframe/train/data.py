@@ -194,7 +194,9 @@ def make_batches(
     if path == "device" and not in_memory:
         raise ValueError("the device data path needs an InMemoryDataset")
     if path == "loader" or not in_memory:
-        return LoaderBatches(dataset, batch_size, device, seed, shard=shard)
+        # a data set that decodes on access (image-folder without a cache) says how many workers it wants
+        workers = int(getattr(dataset, "loader_workers", 0) or 0)
+        return LoaderBatches(dataset, batch_size, device, seed, num_workers=workers, shard=shard)
     if path == "auto" and device.type == "cuda" and not _fits_on_gpu(dataset, device):
         return LoaderBatches(dataset, batch_size, device, seed, shard=shard)
     return DeviceBatches(dataset, batch_size, device, seed, shard=shard)

@@ -87,3 +87,36 @@ def test_sizes_that_are_not_a_multiple_are_grown_and_cropped_in_the_centre():
         grown = generator.net(z)
         assert grown.shape[-2:] == (28, 28)  # 7 -> 14 -> 28
         assert torch.equal(generator(z), grown[:, :, 1:27, 1:27])
+
+
+@pytest.mark.parametrize("conditional", [False, True], ids=["dcgan", "cdcgan"])
+@pytest.mark.parametrize("size", [32, 64])
+def test_rgb_images_at_32_and_64_build_and_take_a_training_step(size, conditional):
+    """What `--dataset image-folder` (size=32 or 64), cifar10 and celeba feed the models: 3xSxS.
+    One Adam step on each network moves its weights and keeps the losses finite."""
+    torch.manual_seed(0)
+    model_spec = spec((3, size, size), conditional=conditional, width=8)
+    generator, discriminator = dcgan_generator(model_spec), dcgan_discriminator(model_spec)
+    unflatten = next(m for m in generator.modules() if isinstance(m, nn.Unflatten))
+    assert unflatten.unflattened_size[-2:] == (4, 4)  # doubled to 32 or 64 without a crop
+    g_opt = torch.optim.Adam(generator.parameters(), 2e-4, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(discriminator.parameters(), 2e-4, betas=(0.5, 0.999))
+    real, labels, z = torch.rand(8, 3, size, size) * 2 - 1, torch.randint(0, 10, (8,)), torch.randn(8, 100)
+    extra = (labels,) if conditional else ()
+    before = [p.detach().clone() for p in (*generator.parameters(), *discriminator.parameters())]
+    fake = generator(z, *extra)
+    assert fake.shape == (8, 3, size, size) and fake.abs().max() <= 1
+    bce = nn.functional.binary_cross_entropy_with_logits
+    real_logits, fake_logits = discriminator(real, *extra).view(-1), discriminator(fake.detach(), *extra).view(-1)
+    d_loss = bce(real_logits, torch.ones(8)) + bce(fake_logits, torch.zeros(8))
+    d_opt.zero_grad()
+    d_loss.backward()
+    d_opt.step()
+    g_loss = bce(discriminator(generator(z, *extra), *extra).view(-1), torch.ones(8))
+    g_opt.zero_grad()
+    g_loss.backward()
+    g_opt.step()
+    after = [*generator.parameters(), *discriminator.parameters()]
+    assert torch.isfinite(d_loss) and torch.isfinite(g_loss)
+    moved = [not torch.equal(a, b) for a, b in zip(before, after)]
+    assert sum(moved) > len(moved) // 2
