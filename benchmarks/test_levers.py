@@ -20,13 +20,13 @@ from ganframe.train.step import StepLevers, TrainStep
 BATCH = 64
 VARIANTS = {
     "plain": {},
-    "+fused-adam": {"fused": True},
+    "+fused-adam": {"levers": {"fused_optimizer": True}},
     "+no-grad-fakes": {"levers": {"no_grad_fakes": True}},
     "+frozen-D": {"levers": {"freeze_discriminator": True}},
     "+joint-D": {"levers": {"joint_discriminator": True}},
     "+fast-dropout": {"dropout": True},
-    "all (default)": {"fused": True, "dropout": True, "levers": {"no_grad_fakes": True, "freeze_discriminator": True, "joint_discriminator": True}},
-    "all + bf16": {"fused": True, "dropout": True, "bf16": True, "levers": {"no_grad_fakes": True, "freeze_discriminator": True, "joint_discriminator": True}},
+    "all (default)": {"dropout": True, "levers": vars(StepLevers())},
+    "all + bf16": {"dropout": True, "bf16": True, "levers": vars(StepLevers())},
 }
 
 
@@ -45,14 +45,15 @@ def test_lever(benchmark, device, data_root, real_batch, monkeypatch, variant):
     spec = VARIANTS[variant]
     if not spec.get("dropout"):
         monkeypatch.setattr(layers.Dropout, "forward", nn.Dropout.forward)
-    setup = make_setup("mlp", "bce", BATCH, device, data_root, fast_path=bool(spec.get("fused")))
+    setup = make_setup("mlp", "bce", BATCH, device, data_root)
+    levers = StepLevers(**{**vars(StepLevers.plain()), **spec.get("levers", {})})
     step = TrainStep(
         setup.generator, setup.discriminator, setup.loss,
-        make_optimizer(setup.generator.parameters(), setup.config, device),
-        make_optimizer(setup.discriminator.parameters(), setup.config, device),
+        make_optimizer(setup.generator.parameters(), setup.config, device, fused=levers.fused_optimizer),
+        make_optimizer(setup.discriminator.parameters(), setup.config, device, fused=levers.fused_optimizer),
         latent_dim=setup.model_spec.latent_dim,
         autocast_dtype=torch.bfloat16 if spec.get("bf16") else None,
-        levers=StepLevers(**{**vars(StepLevers.plain()), **spec.get("levers", {})}),
+        levers=levers,
     )
     real, _ = real_batch(BATCH)
     steps, rounds = steps_and_rounds(device, BATCH)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,47 +40,195 @@ ON_NAN = ("stop", "skip")
 WEIGHTS = ("auto", "ema", "trained")
 
 
+@dataclass(frozen=True)
+class Option:
+    """How ``ganframe run`` sets a :class:`RunConfig` field: the one declaration the CLI options,
+    ``--resume``'s rules, the option names in messages and the README's options table are built from.
+
+    ``flags[0]`` is the option's name in messages. ``check(name, value)`` raises a UsageError for a
+    value no run could use (called by :func:`validate` for values that are not ``None``). ``key``
+    marks a shortcut that sets one key of a dict field (``--smooth`` sets ``loss_options["smooth"]``),
+    with its own command-line ``type``.
+    """
+
+    flags: tuple[str, ...]
+    help: str
+    may_change_on_resume: bool = False
+    metavar: str | None = None
+    check: Callable[[str, Any], None] | None = None
+    key: str | None = None
+    type: Any = None
+
+    @property
+    def name(self) -> str:
+        return self.flags[0]
+
+
+def option(*flags: str, help: str, also: tuple[Option, ...] = (), **settings: Any) -> dict[str, Any]:
+    """Field metadata declaring the field's option (and any shortcut options ``also`` setting it)."""
+    return {"option": Option(flags, help, **settings), "also": also}
+
+
+# -- checks an option declares; each names the option and the valid values ------------------
+def positive_whole(name: str, value: int) -> None:
+    if value <= 0:
+        raise UsageError(f"{name} must be a positive whole number; got {value}.")
+
+
+def positive(name: str, value: float) -> None:
+    if value <= 0:
+        raise UsageError(f"{name} must be positive; got {value}.")
+
+
+def below_one(name: str, value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise UsageError(f"{name} must be in [0, 1); got {value}.")
+
+
+def decay(name: str, value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise UsageError(
+            f"{name} must be a decay in [0, 1), e.g. 0.999 (0 turns the average off); got {value}."
+        )
+
+
+def keep_count(name: str, value: int) -> None:
+    if value < 0:
+        raise UsageError(f"{name} must be 0 (keep all) or positive; got {value}.")
+
+
+def one_of(valid: tuple[str, ...]) -> Callable[[str, str], None]:
+    return lambda name, value: check_choice(name, value, valid)
+
+
+_MODELS = "Model: a generator + discriminator pair registered under one name (mlp, cgan, mlp-small, batchnorm, ...)."
+
+
 @dataclass
 class RunConfig:
-    """Every setting of a training run. ``None`` means "not chosen yet" until :func:`resolve`."""
+    """Every setting of a training run. ``None`` means "not chosen yet" until :func:`resolve`.
 
-    model: str = "mlp"
-    generator: str | None = None
-    discriminator: str | None = None
-    loss: str | None = None
-    dataset: str = "mnist"
-    data_root: str | None = None
-    epochs: int = 20
-    max_steps: int | None = None
-    batch_size: int | None = None
-    latent_dim: int | None = None
-    lr: float | None = None
-    beta1: float | None = None
-    beta2: float | None = None
-    optimizer: str | None = None
-    momentum: float = 0.0
+    Each field declares its ``ganframe run`` option in its metadata (:func:`option`); adding an
+    option means adding a field here (and reading it where it is used).
+    """
+
+    model: str = field(default="mlp", metadata=option("--model", "-m", help=_MODELS))
+    generator: str | None = field(default=None, metadata=option("--generator", help="Override the model's generator."))
+    discriminator: str | None = field(
+        default=None, metadata=option("--discriminator", help="Override the model's discriminator.")
+    )
+    loss: str | None = field(default=None, metadata=option(
+        "--loss", "-l",
+        help="Adversarial loss: bce, bce-smooth, minimax, ... (default: the model's; mlp bce-smooth, else bce).",
+    ))
+    dataset: str = field(default="mnist", metadata=option(
+        "--dataset", "-d", help="Data set: mnist, fashion-mnist, ring, ...",
+    ))
+    data_root: str | None = field(default=None, metadata=option(
+        "--data-root", may_change_on_resume=True,
+        help="Folder holding data sets (default: $GANFRAME_DATA, else a per-user cache).",
+    ))
+    epochs: int = field(default=20, metadata=option(
+        "--epochs", "-e", may_change_on_resume=True, check=positive_whole,
+        help="Number of epochs (the total, also on resume).",
+    ))
+    max_steps: int | None = field(default=None, metadata=option(
+        "--max-steps", may_change_on_resume=True, check=positive_whole,
+        help="Stop at this step, counted from the run's start (smoke runs; not kept on --resume).",
+    ))
+    batch_size: int | None = field(default=None, metadata=option(
+        "--batch-size", "-b", check=positive_whole,
+        help="Batch size per step (default: the model's, else 64); under torchrun the global batch, split over the processes.",
+    ))
+    latent_dim: int | None = field(default=None, metadata=option(
+        "--latent-dim", check=positive_whole, help="Noise size (default: the model's, else 100).",
+    ))
+    lr: float | None = field(default=None, metadata=option(
+        "--lr", check=positive,
+        help="Learning rate for both networks (default: the model's; mlp/cgan/mlp-small 5e-4, else 2e-4 as in the documents).",
+    ))
+    beta1: float | None = field(default=None, metadata=option(
+        "--beta1", check=below_one,
+        help="Adam beta1 (default: the model's; mlp/cgan/mlp-small 0.5, else 0.9 as in the documents).",
+    ))
+    beta2: float | None = field(default=None, metadata=option(
+        "--beta2", check=below_one, help="Adam beta2 (default 0.999).",
+    ))
+    optimizer: str | None = field(default=None, metadata=option(
+        "--optimizer", check=one_of(OPTIMIZERS), help=f"One of {', '.join(OPTIMIZERS)} (default adam).",
+    ))
+    momentum: float = field(default=0.0, metadata=option("--momentum", help="Momentum for --optimizer sgd."))
     #: sample from an exponential moving average of G's weights with this decay (0: off); see ganframe.train.weight_average
-    g_ema: float | None = None
-    device: str = "auto"
-    seed: int | None = None
-    out: str | None = None
-    log_every: int = 50
-    sample_mode: str = "eval"
-    data_path: str = "auto"
-    precision: str = "fp32"
-    fast_path: bool = True
-    compile: bool = False
-    cuda_graph: bool = False
-    keep_checkpoints: int = 0
-    on_nan: str = "stop"
-    sync_batchnorm: bool = False
-    loggers: list[str] = field(default_factory=list)
+    g_ema: float | None = field(default=None, metadata=option(
+        "--g-ema", metavar="DECAY", check=decay,
+        help="Draw samples (grids, sample, eval) from an exponential moving average of G's weights with this decay; "
+        "0 turns it off (default: the model's; cgan 0.999, else 0 as in the documents).",
+    ))
+    device: str = field(default="auto", metadata=option(
+        "--device", may_change_on_resume=True, check=one_of(DEVICES), help=f"One of {', '.join(DEVICES)}.",
+    ))
+    seed: int | None = field(default=None, metadata=option(
+        "--seed", help="Random seed; the same seed repeats a CPU run exactly (default: random, recorded).",
+    ))
+    out: str | None = field(default=None, metadata=option(
+        "--out", "-o", help="Run directory (default runs/<time>-<model>-<loss>).",
+    ))
+    log_every: int = field(default=50, metadata=option(
+        "--log-every", may_change_on_resume=True, check=positive_whole,
+        help="Read metrics from the device every N steps.",
+    ))
+    sample_mode: str = field(default="eval", metadata=option(
+        "--sample-mode", may_change_on_resume=True, check=one_of(SAMPLE_MODES),
+        help=f"Generator mode for sample grids: {', '.join(SAMPLE_MODES)}.",
+    ))
+    data_path: str = field(default="auto", metadata=option(
+        "--data-path", may_change_on_resume=True, check=one_of(DATA_PATHS),
+        help=f"Batching: {', '.join(DATA_PATHS)} (device: whole data set on the device).",
+    ))
+    precision: str = field(default="fp32", metadata=option(
+        "--precision", check=one_of(PRECISIONS),
+        help=f"One of {', '.join(PRECISIONS)} (bf16: autocast on CPU or CUDA).",
+    ))
+    compile: bool = field(default=False, metadata=option("--compile", help="torch.compile G and D (meant for CUDA)."))
+    cuda_graph: bool = field(default=False, metadata=option(
+        "--cuda-graph", help="Capture the whole D+G step in one CUDA graph (CUDA only).",
+    ))
+    keep_checkpoints: int = field(default=0, metadata=option(
+        "--keep-checkpoints", may_change_on_resume=True, check=keep_count,
+        help="Keep only the newest N checkpoints (0: all).",
+    ))
+    on_nan: str = field(default="stop", metadata=option(
+        "--on-nan", may_change_on_resume=True, check=one_of(ON_NAN),
+        help=f"A NaN/Inf loss: {' or '.join(ON_NAN)}. stop: end the run (exit 1), keeping the last good checkpoint; "
+        "skip: skip that update and count it (costs a host sync per update).",
+    ))
+    sync_batchnorm: bool = field(default=False, metadata=option(
+        "--sync-batchnorm", may_change_on_resume=True,
+        help="Distributed CUDA runs: BatchNorm statistics over the global batch (SyncBatchNorm).",
+    ))
+    loggers: list[str] = field(default_factory=list, metadata=option(
+        "--logger", may_change_on_resume=True, help="Enable a logger plugin (repeatable): tensorboard, ...",
+    ))
     #: score samples with the data set's classifier every K epochs (and after the last); None: never
-    eval_every: int | None = None
-    eval_samples: int = 2000
-    loss_options: dict[str, Any] = field(default_factory=dict)
-    model_options: dict[str, Any] = field(default_factory=dict)
-    dataset_options: dict[str, Any] = field(default_factory=dict)
+    eval_every: int | None = field(default=None, metadata=option(
+        "--eval-every", may_change_on_resume=True, check=positive_whole,
+        help="Every K epochs (and after the last), log quality figures as `ganframe eval` does.",
+    ))
+    eval_samples: int = field(default=2000, metadata=option(
+        "--eval-samples", may_change_on_resume=True, check=positive_whole,
+        help="Samples per --eval-every evaluation.",
+    ))
+    loss_options: dict[str, Any] = field(default_factory=dict, metadata=option(
+        "--loss-option", help="KEY=VALUE passed to the loss (repeatable).",
+        also=(Option(("--smooth",), key="smooth", type=float,
+                     help="Real target for D with --loss bce-smooth (one-sided label smoothing; default 0.9)."),),
+    ))
+    model_options: dict[str, Any] = field(default_factory=dict, metadata=option(
+        "--model-option", help="KEY=VALUE passed to G and D (repeatable).",
+    ))
+    dataset_options: dict[str, Any] = field(default_factory=dict, metadata=option(
+        "--dataset-option", help="KEY=VALUE passed to the data set (repeatable).",
+    ))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -106,32 +255,32 @@ def check_choice(option: str, value: str, valid: tuple[str, ...]) -> None:
         )
 
 
+def declared_options() -> Iterator[tuple[str, Option]]:
+    """``(field name, option)`` for every option of ``ganframe run``, in ``--help`` order: each field's
+    own option, then the shortcuts that also set it."""
+    for f in dataclasses.fields(RunConfig):
+        yield f.name, f.metadata["option"]
+        for shortcut in f.metadata["also"]:
+            yield f.name, shortcut
+
+
+def option_name(field_name: str) -> str:
+    """The option that sets a RunConfig field, as messages name it (``max_steps`` -> ``--max-steps``)."""
+    return next(opt.name for name, opt in declared_options() if name == field_name and opt.key is None)
+
+
+def may_change_on_resume() -> tuple[str, ...]:
+    """RunConfig fields an option given with ``--resume`` may change (the rest must agree with the run)."""
+    return tuple(name for name, opt in declared_options() if opt.may_change_on_resume)
+
+
 def validate(config: RunConfig) -> None:
-    """Reject values no run could use, each with one sentence naming the option."""
-    positive = {"--epochs": config.epochs, "--batch-size": config.batch_size, "--latent-dim": config.latent_dim,
-                "--max-steps": config.max_steps, "--log-every": config.log_every,
-                "--eval-every": config.eval_every, "--eval-samples": config.eval_samples}
-    for option, value in positive.items():
-        if value is not None and value <= 0:
-            raise UsageError(f"{option} must be a positive whole number; got {value}.")
-    if config.lr is not None and config.lr <= 0:
-        raise UsageError(f"--lr must be positive; got {config.lr}.")
-    for option, value in (("--beta1", config.beta1), ("--beta2", config.beta2)):
-        if value is not None and not 0.0 <= value < 1.0:
-            raise UsageError(f"{option} must be in [0, 1); got {value}.")
-    if config.g_ema is not None and not 0.0 <= config.g_ema < 1.0:
-        raise UsageError(
-            f"--g-ema must be a decay in [0, 1), e.g. 0.999 (0 turns the average off); got {config.g_ema}."
-        )
-    if config.keep_checkpoints < 0:
-        raise UsageError(f"--keep-checkpoints must be 0 (keep all) or positive; got {config.keep_checkpoints}.")
-    if config.optimizer is not None:
-        check_choice("--optimizer", config.optimizer, OPTIMIZERS)
-    check_choice("--device", config.device, DEVICES)
-    check_choice("--sample-mode", config.sample_mode, SAMPLE_MODES)
-    check_choice("--data-path", config.data_path, DATA_PATHS)
-    check_choice("--precision", config.precision, PRECISIONS)
-    check_choice("--on-nan", config.on_nan, ON_NAN)
+    """Reject values no run could use, each with one sentence naming the option: every declared
+    ``check`` on a value that is set, then the rules that involve two options."""
+    for name, opt in declared_options():
+        value = getattr(config, name)
+        if opt.check is not None and value is not None:
+            opt.check(opt.name, value)
     if config.cuda_graph and config.on_nan == "skip":
         raise UsageError(
             "--on-nan skip reads every loss on the host before its update, which a captured CUDA graph cannot do; "

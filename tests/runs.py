@@ -28,7 +28,7 @@ def ring_config(out: Path, **settings) -> RunConfig:
 
 def ring_args(out: Path, **settings) -> list[str]:
     """``ring_config(out, **settings)`` as ``ganframe run`` options, for runs in a subprocess."""
-    from ganframe.run.resume import option_name
+    from ganframe.config import option_name
 
     args = ["run", "--out", str(out)]
     for name, value in {**RING, **RING_RUN, **settings}.items():

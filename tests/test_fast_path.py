@@ -17,11 +17,16 @@ from ganframe.train.step import StepLevers
 from tests.helpers import build_step, snapshot
 
 
-def trainer_for(plugin_set, root, **settings):
+def trainer_for(plugin_set, root, levers=StepLevers(), **settings):
     """A trainer at the documents' Adam settings (not the models' measured defaults), so the tolerances below
     do not move when a model's default learning rate does."""
     config = RunConfig(data_root=str(root), seed=3, log_every=1, **{"lr": 2e-4, "beta1": 0.9, **settings})
-    return Trainer(build_setup(config, plugin_set.registry), plugin_set.manager)
+    return Trainer(build_setup(config, plugin_set.registry), plugin_set.manager, levers=levers)
+
+
+def plain_trainer_for(plugin_set, root, **settings):
+    """The documents' loop: every step lever off, batches from a DataLoader."""
+    return trainer_for(plugin_set, root, levers=StepLevers.plain(), data_path="loader", **settings)
 
 
 def losses(trainer, steps):
@@ -41,7 +46,7 @@ def test_fast_path_trains_the_same_model_as_the_plain_path(plugin_set, tiny_root
     the joint D forward draws in another order)."""
     fast = trainer_for(plugin_set, tiny_root, model=model, batch_size=32)  # each run seeds as it starts,
     a = losses(fast, 8)  # so build one and run it before building the other
-    plain = trainer_for(plugin_set, tiny_root, model=model, batch_size=32, fast_path=False)
+    plain = plain_trainer_for(plugin_set, tiny_root, model=model, batch_size=32)
     b = losses(plain, 8)
     assert isinstance(fast.batches, DeviceBatches) and isinstance(plain.batches, LoaderBatches)
     assert fast.step_fn.levers == StepLevers() and plain.step_fn.levers == StepLevers.plain()
@@ -55,7 +60,7 @@ def test_fast_path_trains_the_same_model_as_the_plain_path(plugin_set, tiny_root
 def test_fast_and_plain_weights_stay_together(plugin_set, tiny_root):
     fast = trainer_for(plugin_set, tiny_root, model="mlp-small", batch_size=32)
     losses(fast, 6)
-    plain = trainer_for(plugin_set, tiny_root, model="mlp-small", batch_size=32, fast_path=False)
+    plain = plain_trainer_for(plugin_set, tiny_root, model="mlp-small", batch_size=32)
     losses(plain, 6)
     for (name, p), q in zip(fast.setup.generator.named_parameters(), plain.setup.generator.parameters()):
         assert torch.allclose(p, q, atol=1e-6), name

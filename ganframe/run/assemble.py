@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganframe.config import RunConfig, resolve, setting
+from ganframe.config import RunConfig, option_name, resolve, setting
 from ganframe.train.data import sample_shape_of
 from ganframe.run.data_root import resolve_data_root
 from ganframe.errors import PluginContractError, UsageError
@@ -58,18 +58,18 @@ class Setup:
 
 def _network(registry: Registry, kind: str, name: str | None, model: str) -> Component:
     if name is not None:
-        return registry.get(kind, name, option=f"--{kind}")
-    found = registry.find(kind, model, option="--model")
+        return registry.get(kind, name, option=option_name(kind))
+    found = registry.find(kind, model, option=option_name("model"))
     if found is None:
         other = "discriminator" if kind == "generator" else "generator"
-        half = registry.find(other, model, option="--model")
+        half = registry.find(other, model, option=option_name("model"))
         if half is not None:  # a plugin registered only one half of the model
             raise UsageError(
                 f"Model '{model}' has a {other} (from {half.distribution or half.plugin}) but no {kind} "
                 f"registered under that name, and a model needs both. Choose a {kind} with --{kind} NAME, "
                 f"or use one of the complete models: {', '.join(registry.model_names())}."
             )
-        raise Registry.unknown("model", model, registry.model_names(), option="--model")
+        raise Registry.unknown("model", model, registry.model_names(), option=option_name("model"))
     return found
 
 
@@ -80,8 +80,8 @@ def resolve_components(config: RunConfig, registry: Registry) -> Components:
     return Components(
         generator=generator,
         discriminator=_network(registry, "discriminator", config.discriminator, config.model),
-        loss=registry.get("loss", setting(config, "loss", generator.defaults), option="--loss"),
-        dataset=registry.get("dataset", config.dataset, option="--dataset"),
+        loss=registry.get("loss", setting(config, "loss", generator.defaults), option=option_name("loss")),
+        dataset=registry.get("dataset", config.dataset, option=option_name("dataset")),
     )
 
 

@@ -8,7 +8,8 @@ before its first checkpoint starts again from step 0 with its
 ``config.json``. On CPU with the same settings, a resumed run ends with
 weights bit-identical to a run that was never interrupted.
 
-Options given with ``--resume`` either may change (:data:`MAY_CHANGE`: when
+Options given with ``--resume`` either may change (:data:`MAY_CHANGE`, declared
+with each option in :class:`ganframe.config.RunConfig`: when
 and how long to train, where data and devices are, how progress is shown) or
 must agree with the run; anything else that differs (model, loss, data set,
 batch size, learning rate, seed, ...) is one clear error listing them all.
@@ -31,26 +32,11 @@ import torch
 
 from ganframe.train import rng
 from ganframe.run.checkpoint import CheckpointError, load_checkpoint, model_description, newest_readable
-from ganframe.config import RunConfig
+from ganframe.config import RunConfig, may_change_on_resume, option_name
 from ganframe.errors import UsageError, exception_gist
 
-#: RunConfig fields an option given with --resume may change
-MAY_CHANGE = (
-    "epochs", "max_steps", "log_every", "keep_checkpoints", "device", "data_root", "data_path",
-    "loggers", "sample_mode", "on_nan", "sync_batchnorm", "eval_every", "eval_samples",
-)
-
-_OPTION_NAMES = {
-    "loggers": "--logger",
-    "loss_options": "--loss-option",
-    "model_options": "--model-option",
-    "dataset_options": "--dataset-option",
-}
-
-
-def option_name(field_name: str) -> str:
-    """The CLI option that sets a RunConfig field (``max_steps`` -> ``--max-steps``)."""
-    return _OPTION_NAMES.get(field_name, "--" + field_name.replace("_", "-"))
+#: RunConfig fields an option given with --resume may change (declared on the fields, ganframe.config)
+MAY_CHANGE = may_change_on_resume()
 
 
 @dataclass

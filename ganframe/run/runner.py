@@ -21,7 +21,7 @@ from ganframe.train import distributed
 
 from ganframe.run import resume
 from ganframe.run.assemble import build_setup
-from ganframe.config import RunConfig
+from ganframe.config import RunConfig, option_name
 from ganframe.train.engine import Trainer
 from ganframe.errors import UsageError
 from ganframe.evaluation.periodic import build_periodic_evaluation
@@ -56,7 +56,7 @@ def check_run_dir(path: Path) -> None:
 
 def build_loggers(names: list[str], plugins: PluginSet, run_dir: Path, config: dict[str, Any]) -> list[Any]:
     """Logger plugin objects for ``--logger`` names (factories must not write files yet)."""
-    return [plugins.registry.get("logger", name, option="--logger").load()(run_dir, config) for name in names]
+    return [plugins.registry.get("logger", name, option=option_name("loggers")).load()(run_dir, config) for name in names]
 
 
 @contextmanager

@@ -37,23 +37,22 @@ from ganframe.train.step import METRIC_NAMES, StepLevers, TrainStep
 from ganframe.train.weight_average import WeightAverage
 
 
-def make_optimizer(params, config, device: torch.device, *, capturable: bool = False) -> torch.optim.Optimizer:
+def make_optimizer(params, config, device: torch.device, *, capturable: bool = False,
+                   fused: bool = True) -> torch.optim.Optimizer:
     """Adam or SGD from the run's settings.
 
-    On the fast path Adam uses PyTorch's fused kernel (one kernel for all
-    parameters; falls back to the multi-tensor ``foreach`` form where fused is
-    unavailable); the plain path uses PyTorch's default implementation, as the
-    documents do. ``capturable`` keeps Adam's step counter on the device so the
-    update can be captured in a CUDA graph.
+    With ``fused`` (``StepLevers.fused_optimizer``, the default) Adam uses PyTorch's fused kernel
+    (one kernel for all parameters; falls back to the multi-tensor ``foreach`` form where fused is
+    unavailable); without it PyTorch's default implementation, as the documents do. ``capturable``
+    keeps Adam's step counter on the device so the update can be captured in a CUDA graph.
     """
     params = list(params)
-    fast = config.fast_path
     if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, foreach=fast or None)
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, foreach=fused or None)
     kwargs: dict[str, Any] = {"lr": config.lr, "betas": (config.beta1, config.beta2)}
     if capturable:
         kwargs["capturable"] = True
-    if not fast:
+    if not fused:
         return torch.optim.Adam(params, **kwargs)
     try:
         return torch.optim.Adam(params, fused=True, **kwargs)
@@ -64,15 +63,19 @@ def make_optimizer(params, config, device: torch.device, *, capturable: bool = F
 class Trainer:
     """Runs one training run from a :class:`Setup`, calling the plugin manager's lifecycle hooks."""
 
-    def __init__(self, setup: Setup, manager: pluggy.PluginManager, *, run_dir=None, processes: Processes | None = None):
+    def __init__(self, setup: Setup, manager: pluggy.PluginManager, *, run_dir=None, processes: Processes | None = None,
+                 levers: StepLevers = StepLevers()):
+        """``levers``: the step's exact speed-ups, all on; benchmarks and tests pass ``StepLevers.plain()``."""
         config = setup.config
         self.setup = setup
         self.processes = processes or Processes()
         self.hook = manager.hook
         self.device = setup.device
         torch.manual_seed(config.seed)
-        g_optimizer = make_optimizer(setup.generator.parameters(), config, self.device, capturable=config.cuda_graph)
-        d_optimizer = make_optimizer(setup.discriminator.parameters(), config, self.device, capturable=config.cuda_graph)
+        g_optimizer = make_optimizer(setup.generator.parameters(), config, self.device, capturable=config.cuda_graph,
+                                     fused=levers.fused_optimizer)
+        d_optimizer = make_optimizer(setup.discriminator.parameters(), config, self.device, capturable=config.cuda_graph,
+                                     fused=levers.fused_optimizer)
         components = setup.components
         #: the average of G's weights for sampling (--g-ema); updated after every step, never trained
         self.g_average = WeightAverage(setup.generator, config.g_ema) if config.g_ema else None
@@ -90,12 +93,11 @@ class Trainer:
             g_conditional=components.generator.conditional,
             d_conditional=components.discriminator.conditional,
             autocast_dtype=torch.bfloat16 if config.precision == "bf16" else None,
-            levers=StepLevers() if config.fast_path else StepLevers.plain(),
+            levers=levers,
             autocast_cache=not config.cuda_graph,
         )
-        data_path = config.data_path if config.fast_path else "loader"
         self.batches = make_batches(
-            setup.dataset, config.batch_size, self.device, config.seed, path=data_path, shard=self.processes.shard
+            setup.dataset, config.batch_size, self.device, config.seed, path=config.data_path, shard=self.processes.shard
         )
         if len(self.batches) == 0:
             raise UsageError(

@@ -48,15 +48,21 @@ class StepLevers:
       two (one larger matrix product per layer). Used only when D has no
       batch-coupled layer (BatchNorm); exact but for dropout masks being drawn
       in a different order.
+    - ``fused_optimizer``: Adam's fused kernel (SGD's ``foreach`` form) instead of
+      PyTorch's default implementation; read where the optimizers are built
+      (``ganframe.train.engine.make_optimizer``).
+
+    :meth:`plain` turns them all off: the documents' step, for benchmarks and tests.
     """
 
     no_grad_fakes: bool = True
     freeze_discriminator: bool = True
     joint_discriminator: bool = True
+    fused_optimizer: bool = True
 
     @classmethod
     def plain(cls) -> "StepLevers":
-        return cls(no_grad_fakes=False, freeze_discriminator=False, joint_discriminator=False)
+        return cls(no_grad_fakes=False, freeze_discriminator=False, joint_discriminator=False, fused_optimizer=False)
 
 
 def _scalar(loss, plugin, method: str) -> torch.Tensor:
