@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ganframe.run.checkpoint import atomic_write
+from ganframe.files import atomic_write
 
 
 def _pyplot():
