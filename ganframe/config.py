@@ -16,7 +16,7 @@ from typing import Any
 
 from ganframe.errors import UsageError, did_you_mean, quoted_list
 
-#: values used when neither the user nor the model chose one (the documents' shared defaults)
+#: values used when neither the user nor the model chose one (the tutorial recipes' shared defaults, docs/background.md)
 GLOBAL_DEFAULTS: dict[str, Any] = {
     "loss": "bce",
     "latent_dim": 100,
@@ -25,7 +25,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "beta1": 0.9,
     "beta2": 0.999,
     "optimizer": "adam",
-    #: decay of the average of G's weights that samples are drawn from; 0: no average (the documents')
+    #: decay of the average of G's weights that samples are drawn from; 0: no average (as in the tutorial recipes)
     "g_ema": 0.0,
 }
 

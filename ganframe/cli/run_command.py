@@ -49,15 +49,15 @@ def run(
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop at this step, counted from the run's start (smoke runs; not kept on --resume)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", help="Batch size per step (default: the model's, else 64); under torchrun the global batch, split over the processes."),
     latent_dim: Optional[int] = typer.Option(None, "--latent-dim", help="Noise size (default: the model's, else 100)."),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate for both networks (default: the model's; mlp/cgan/mlp-small 5e-4, else 2e-4 as in the documents)."),
-    beta1: Optional[float] = typer.Option(None, "--beta1", help="Adam beta1 (default: the model's; mlp/cgan/mlp-small 0.5, else 0.9 as in the documents)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate for both networks (default: the model's; mlp/cgan/mlp-small 5e-4, else 2e-4 as in the tutorial recipes, docs/background.md)."),
+    beta1: Optional[float] = typer.Option(None, "--beta1", help="Adam beta1 (default: the model's; mlp/cgan/mlp-small 0.5, else 0.9 as in the tutorial recipes)."),
     beta2: Optional[float] = typer.Option(None, "--beta2", help="Adam beta2 (default 0.999)."),
     optimizer: Optional[str] = typer.Option(None, "--optimizer", help=f"One of {', '.join(OPTIMIZERS)} (default adam)."),
     momentum: float = typer.Option(0.0, "--momentum", help="Momentum for --optimizer sgd."),
     g_ema: Optional[float] = typer.Option(
         None, "--g-ema", metavar="DECAY",
         help="Draw samples (grids, sample, eval) from an exponential moving average of G's weights with this decay; "
-        "0 turns it off (default: the model's; cgan 0.999, else 0 as in the documents).",
+        "0 turns it off (default: the model's; cgan 0.999, else 0 as in the tutorial recipes).",
     ),
     device: str = typer.Option("auto", "--device", help=f"One of {', '.join(DEVICES)}."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; the same seed repeats a CPU run exactly (default: random, recorded)."),

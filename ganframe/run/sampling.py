@@ -1,9 +1,10 @@
 """Drawing samples from a generator, during training or from a checkpoint.
 
 ``mode`` chooses the generator's mode while sampling: ``eval`` (dropout off,
-BatchNorm running statistics) or ``train`` (as the documents sample: dropout
-on, batch statistics). Sampling in train mode never changes the model: any
-BatchNorm running statistics it touches are restored afterwards.
+BatchNorm running statistics) or ``train`` (as the tutorial recipes in
+docs/background.md sample: dropout on, batch statistics). Sampling in train
+mode never changes the model: any BatchNorm running statistics it touches are
+restored afterwards.
 
 ``weights`` chooses which weights of a checkpoint to sample from: ``ema``
 (the average of G's weights a run with ``--g-ema`` keeps), ``trained`` (the
