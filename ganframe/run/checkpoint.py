@@ -47,7 +47,7 @@ import torch
 from ganframe.errors import UsageError, exception_gist
 from ganframe.files import atomic_write
 from ganframe.plugin.specs import ModelSpec, Options
-from ganframe.train import rng
+from ganframe.train import rng as random_states
 
 FORMAT_KEY = "ganframe_checkpoint"
 #: the on-disk layout's version; 1: ganframe 0.1 and 0.2
@@ -180,7 +180,7 @@ class Checkpoint:
             nonfinite_skipped=state.nonfinite_skipped,
             history=list(state.history),
             epoch_seconds=list(state.epoch_seconds),
-            rng=state.rng_snapshot if state.rng_snapshot is not None else rng.capture(state.device),
+            rng=state.rng_snapshot if state.rng_snapshot is not None else random_states.capture(state.device),
         )
 
     def generator_weights(self, *, average: bool) -> dict[str, Any]:
@@ -230,7 +230,8 @@ class Checkpoint:
         """The checkpoint a loaded on-disk dict of any known version holds."""
         where = f"Checkpoint {path}" if path is not None else "The checkpoint"
         if not isinstance(raw, dict) or raw.get(FORMAT_KEY) is None:
-            raise CheckpointError(f"{path} is not a ganframe checkpoint (it has no '{FORMAT_KEY}' marker).")
+            what = path if path is not None else "The data"
+            raise CheckpointError(f"{what} is not a ganframe checkpoint (it has no '{FORMAT_KEY}' marker).")
         raw = _upgrade(raw, where)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name in _stored_fields()}
         required = [name for name, f in fields.items() if f.default is f.default_factory is dataclasses.MISSING]
