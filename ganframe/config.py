@@ -17,7 +17,7 @@ from typing import Any
 
 from ganframe.errors import UsageError, did_you_mean, quoted_list
 
-#: values used when neither the user nor the model chose one (the documents' shared defaults)
+#: values used when neither the user nor the model chose one (the tutorial recipes' shared defaults, docs/background.md)
 GLOBAL_DEFAULTS: dict[str, Any] = {
     "loss": "bce",
     "latent_dim": 100,
@@ -26,7 +26,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "beta1": 0.9,
     "beta2": 0.999,
     "optimizer": "adam",
-    #: decay of the average of G's weights that samples are drawn from; 0: no average (the documents')
+    #: decay of the average of G's weights that samples are drawn from; 0: no average (as in the tutorial recipes)
     "g_ema": 0.0,
 }
 
@@ -145,11 +145,11 @@ class RunConfig:
     ))
     lr: float | None = field(default=None, metadata=option(
         "--lr", check=positive,
-        help="Learning rate for both networks (default: the model's; mlp/cgan/mlp-small 5e-4, else 2e-4 as in the documents).",
+        help="Learning rate for both networks (default: the model's; mlp/cgan/mlp-small 5e-4, else 2e-4 as in the tutorial recipes, docs/background.md).",
     ))
     beta1: float | None = field(default=None, metadata=option(
         "--beta1", check=below_one,
-        help="Adam beta1 (default: the model's; mlp/cgan/mlp-small 0.5, else 0.9 as in the documents).",
+        help="Adam beta1 (default: the model's; mlp/cgan/mlp-small 0.5, else 0.9 as in the tutorial recipes).",
     ))
     beta2: float | None = field(default=None, metadata=option(
         "--beta2", check=below_one, help="Adam beta2 (default 0.999).",
@@ -162,7 +162,7 @@ class RunConfig:
     g_ema: float | None = field(default=None, metadata=option(
         "--g-ema", metavar="DECAY", check=decay,
         help="Draw samples (grids, sample, eval) from an exponential moving average of G's weights with this decay; "
-        "0 turns it off (default: the model's; cgan 0.999, else 0 as in the documents).",
+        "0 turns it off (default: the model's; cgan 0.999, else 0 as in the tutorial recipes).",
     ))
     device: str = field(default="auto", metadata=option(
         "--device", may_change_on_resume=True, check=one_of(DEVICES), help=f"One of {', '.join(DEVICES)}.",

@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from ganframe.nn.conditioning import Conditioned
 from ganframe.nn.layers import Dropout
 from tests.helpers import build_model, linear_shapes
 
@@ -18,10 +19,10 @@ def test_networks_return_the_data_sets_shape(plugin_set, model, shape):
     generator, discriminator, spec, components = build_model(plugin_set.registry, model, shape)
     z = torch.randn(5, spec.latent_dim)
     y = torch.randint(0, 10, (5,))
-    fake = generator(z, y) if components.generator.conditional else generator(z)
+    fake = Conditioned(generator, components.generator.conditional)(z, y)
     assert fake.shape == (5, *shape)
     assert fake.min() >= -1.0 and fake.max() <= 1.0  # tanh output
-    logits = discriminator(fake, y) if components.discriminator.conditional else discriminator(fake)
+    logits = Conditioned(discriminator, components.discriminator.conditional)(fake, y)
     assert logits.shape == (5, 1)
     assert not any(isinstance(m, nn.Sigmoid) for m in discriminator.modules())  # D returns logits
 

@@ -56,8 +56,8 @@ def evaluate_checkpoint(
     mode = mode or loaded.sample_mode
     prepared = time.perf_counter()
     images, labels = draw_samples(
-        loaded.generator, latent_dim=loaded.spec.latent_dim, num_classes=loaded.spec.num_classes,
-        conditional=loaded.conditional, n=n, seed=seed, mode=mode, device=torch_device,
+        loaded.network, latent_dim=loaded.spec.latent_dim, num_classes=loaded.spec.num_classes,
+        n=n, seed=seed, mode=mode, device=torch_device,
     )
     scores = evaluator.score(images, labels)
     return {

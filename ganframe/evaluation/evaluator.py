@@ -30,6 +30,7 @@ from ganframe.evaluation.metrics import (
     label_accuracy,
     mean_confidence,
 )
+from ganframe.nn.conditioning import Conditioned
 
 Notify = Callable[[str], None]
 
@@ -164,8 +165,8 @@ def prepare_evaluator(
 
 
 def draw_samples(
-    generator: torch.nn.Module, *, latent_dim: int, num_classes: int, conditional: bool, n: int, seed: int,
-    mode: str, device: torch.device,
+    generator: Conditioned, *, latent_dim: int, num_classes: int, n: int, seed: int, mode: str,
+    device: torch.device,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``n`` samples from seeded noise; a conditional generator is asked for every class equally
     often (shuffled). The global RNG (used by dropout in train mode) is left as it was."""
@@ -174,9 +175,9 @@ def draw_samples(
     noise_rng = torch.Generator().manual_seed(seed)
     noise = torch.randn(n, latent_dim, generator=noise_rng).to(device)
     labels = None
-    if conditional:
+    if generator.conditional:
         labels = (torch.arange(n) % num_classes)[torch.randperm(n, generator=noise_rng)].to(device)
     with rng.preserved(device):
         torch.manual_seed(seed)
-        images = generate(generator, noise, labels, conditional=conditional, mode=mode)
+        images = generate(generator, noise, labels, mode=mode)
     return images, labels

@@ -22,6 +22,7 @@ from typing import Any
 
 from ganframe.run.assemble import load_dataset
 from ganframe.evaluation.evaluator import Evaluator, check_evaluable, draw_samples, prepare_evaluator
+from ganframe.nn.conditioning import Conditioned
 from ganframe.plugin.spec import hookimpl
 
 PREFIX = "eval/"
@@ -58,8 +59,8 @@ class PeriodicEvaluation:
             return
         spec = state.model_spec
         images, labels = draw_samples(
-            state.sample_generator, latent_dim=spec.latent_dim, num_classes=spec.num_classes,
-            conditional=state.g_conditional, n=self.samples, seed=state.config.seed,
+            Conditioned(state.sample_generator, state.g_conditional), latent_dim=spec.latent_dim,
+            num_classes=spec.num_classes, n=self.samples, seed=state.config.seed,
             mode=state.config.sample_mode, device=state.device,
         )
         scores = self.evaluator.score(images, labels)

@@ -115,10 +115,6 @@ class PluginSet:
     problems: list[str]
     _reported: bool = False
 
-    @property
-    def failed(self) -> list[PluginRecord]:
-        return [p for p in self.plugins if p.status == "failed"]
-
     def report(self, stream: Any = None) -> None:
         """Write each problem to stderr, once per process."""
         if self._reported:

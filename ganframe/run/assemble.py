@@ -18,6 +18,7 @@ from ganframe.config import RunConfig, option_name, resolve, setting
 from ganframe.train.data import sample_shape_of
 from ganframe.run.data_root import resolve_data_root
 from ganframe.errors import PluginContractError, UsageError
+from ganframe.nn.conditioning import Conditioned
 from ganframe.plugin.registry import Component, Registry
 from ganframe.plugin.specs import DatasetSpec, LossSpec, ModelSpec, Options
 
@@ -134,14 +135,14 @@ def check_networks(components: Components, spec: ModelSpec, generator: nn.Module
     try:
         with torch.no_grad():
             g = components.generator
-            fake = generator(noise, labels) if g.conditional else generator(noise)
+            fake = Conditioned(generator, g.conditional)(noise, labels)
             if tuple(fake.shape) != (n, *spec.sample_shape):
                 raise PluginContractError(
                     f"Generator '{g.qualified_name}' returned shape {tuple(fake.shape)} for {n} samples; "
                     f"expected {(n, *spec.sample_shape)} (N x the data set's sample shape)."
                 )
             d = components.discriminator
-            logits = discriminator(fake, labels) if d.conditional else discriminator(fake)
+            logits = Conditioned(discriminator, d.conditional)(fake, labels)
             if logits.numel() != n:
                 raise PluginContractError(
                     f"Discriminator '{d.qualified_name}' returned shape {tuple(logits.shape)} for {n} samples; "
