@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "InMemoryDataset": "ganframe.train.data",
     "resolve_data_root": "ganframe.run.data_root",
     "DATA_ENV": "ganframe.run.data_root",
+    "mode_coverage": "ganframe.evaluation.mode_coverage",
     "user_cache_dir": "ganframe.run.data_root",
     "scale_to_unit_range": "ganframe.train.data",
     "atomic_write": "ganframe.run.checkpoint",
@@ -84,6 +85,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         quoted_list,
     )
     from ganframe.evaluation.cache import is_writable
+    from ganframe.evaluation.mode_coverage import mode_coverage
     from ganframe.nn.conditioning import Conditioned
     from ganframe.nn.layers import Dropout, LabelConditioned, LabelProjected, LabelProjection, Reshape, mlp
     from ganframe.nn.losses import GANLoss, LossInputs, bce_with_target

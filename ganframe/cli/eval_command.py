@@ -4,7 +4,8 @@ Draws N samples, reads them with a classifier trained on the checkpoint's
 data set (trained once and cached; see :mod:`ganframe.evaluation`) and prints
 classes covered, class KL from uniform, confidence, the Frechet distance to
 the test split and, for conditional models, label accuracy overall and per
-class. A rich table, or ``--json``.
+class. A data set with its own quality metric (``ring``: modes covered and
+the high-quality share) is scored by that instead. A rich table, or ``--json``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def evaluate_checkpoint(
     """The JSON document ``ganframe eval`` prints (imports torch)."""
     from ganframe.run.assemble import resolve_device
     from ganframe.evaluation.data_splits import evaluation_data_root, load_splits
+    from ganframe.evaluation.dataset_metric import DatasetMetricEvaluator
     from ganframe.evaluation.evaluator import draw_samples, prepare_evaluator
     from ganframe.plugin.manager import get_plugins
     from ganframe.run.sampling import load_generator
@@ -53,6 +55,7 @@ def evaluate_checkpoint(
             f"{root} has {classes}; point --data-root at the data set it was trained on."
         )
     evaluator = prepare_evaluator(train_set, test_set, dataset, root, device=torch_device, notify=_notify)
+    own_metric = isinstance(evaluator, DatasetMetricEvaluator)
     mode = mode or loaded.sample_mode
     prepared = time.perf_counter()
     images, labels = draw_samples(
@@ -60,6 +63,7 @@ def evaluate_checkpoint(
         n=n, seed=seed, mode=mode, device=torch_device,
     )
     scores = evaluator.score(images, labels)
+    source = {"metric": evaluator.info} if own_metric else {"class_names": evaluator.class_names, "classifier": evaluator.info}
     return {
         "checkpoint": str(loaded.path),
         "dataset": dataset,
@@ -71,16 +75,66 @@ def evaluate_checkpoint(
         "mode": mode,
         "weights": loaded.weights,
         **scores,
-        "class_names": evaluator.class_names,
-        "classifier": evaluator.info,
+        **source,
         "seconds": {"prepare": round(prepared - started, 2), "score": round(time.perf_counter() - prepared, 2)},
     }
+
+
+#: what the figures of a data set's own metric mean (ring's mode coverage); others print without a meaning
+OWN_METRIC_ROWS = {
+    "high_quality_share": ("high-quality share", "samples within 3 std of their nearest mode"),
+    "high_quality": ("high-quality samples", "number of such samples"),
+}
+
+
+def _print_own_metric_table(document: dict[str, Any]) -> None:
+    """The figures of a data set that scores its own samples (``ring``: mode coverage)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"ganframe eval: {document['checkpoint']}", title_justify="left")
+    for column in ("figure", "value", "meaning"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    if "modes_covered" in document and "num_modes" in document:
+        table.add_row("modes covered", f"{document['modes_covered']} / {document['num_modes']}",
+                      "modes holding >= 1% of the high-quality samples")
+    skip = {"modes_covered", "num_modes", "mode_counts"} | set(RUN_KEYS)
+    for key, value in document.items():
+        if key in skip or not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        shown = f"{value:.1%}" if key.endswith("_share") else f"{value:.4g}" if isinstance(value, float) else str(value)
+        label, meaning = OWN_METRIC_ROWS.get(key, (key.replace("_", " "), ""))
+        table.add_row(label, shown, meaning)
+    console.print(table)
+    counts = document.get("mode_counts")
+    if isinstance(counts, list) and counts:
+        per_mode = Table(title="per mode (high-quality samples)", title_justify="left")
+        for column in ("mode", "samples", "share"):
+            per_mode.add_column(column, justify="right")
+        total = sum(counts) or 1
+        for index, count in enumerate(counts):
+            per_mode.add_row(str(index), str(count), f"{count / total:.1%}")
+        console.print(per_mode)
+    seconds = document["seconds"]["prepare"] + document["seconds"]["score"]
+    console.print(
+        f"{document['n']} samples ({document['mode']} mode, {document['weights']} weights, seed {document['seed']}) "
+        f"in {seconds:.1f} s; scored by {document['metric']['source']}",
+        highlight=False, soft_wrap=True,
+    )
+
+
+#: keys of the eval document that describe the run, not the samples
+RUN_KEYS = ("checkpoint", "dataset", "data_root", "generator", "conditional", "n", "seed", "mode", "weights", "seconds")
 
 
 def _print_table(document: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    if "metric" in document:
+        _print_own_metric_table(document)
+        return
     console = Console()
     classifier = document["classifier"]
     table = Table(title=f"ganframe eval: {document['checkpoint']}", title_justify="left")

@@ -12,6 +12,8 @@ with it:
 - :mod:`.metrics`     the figures, as pure functions of predictions and features
 - :mod:`.evaluator`   a prepared classifier + reference statistics that scores a batch of samples
 - :mod:`.periodic`    the ``--eval-every K`` lifecycle plugin
+- :mod:`.dataset_metric`  data sets that score their own samples (``quality_metrics``) instead
+- :mod:`.mode_coverage`   modes covered and high-quality share, ``ring``'s own metric
 
 Everything here imports torch; the CLI imports it only inside commands.
 """

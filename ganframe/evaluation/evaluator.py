@@ -21,6 +21,7 @@ from ganframe.train import rng
 from ganframe.errors import UsageError
 from ganframe.evaluation import cache
 from ganframe.evaluation.classifier import Classifier, Recipe, classify, logits_accuracy, train_classifier
+from ganframe.evaluation.dataset_metric import DatasetMetricEvaluator, own_metric
 from ganframe.evaluation.metrics import (
     class_shares,
     classes_covered,
@@ -40,15 +41,18 @@ def _quiet(_message: str) -> None:
 
 
 def check_evaluable(dataset: Any, name: str, *, what: str = "ganframe eval") -> None:
-    """A UsageError unless ``dataset`` is a labelled image data set held in memory."""
+    """A UsageError unless ``dataset`` has its own quality metric or is a labelled image data set
+    held in memory."""
+    if own_metric(dataset) is not None:
+        return
     labels = getattr(dataset, "labels", None)
     data = getattr(dataset, "data", None)
     if labels is None or int(getattr(dataset, "num_classes", 0) or 0) < 2:
         raise UsageError(
             f"{what} scores samples with a classifier trained on the data set's class labels, but "
-            f"dataset '{name}' has no labels, so it cannot be evaluated. Use a labelled image data set "
-            "such as 'mnist' or 'fashion-mnist' (for 2-D data like 'ring', look at the scatter plots in "
-            "the run's samples/ folder)."
+            f"dataset '{name}' has no labels and no quality metric of its own (quality_metrics), so it cannot "
+            "be evaluated. Use a labelled image data set such as 'mnist' or 'fashion-mnist', or one that "
+            "scores its own samples such as 'ring' (otherwise look at the pictures in the run's samples/ folder)."
         )
     if not isinstance(data, torch.Tensor) or data.dim() != 4:
         shape = tuple(data.shape[1:]) if isinstance(data, torch.Tensor) else "unknown"
@@ -152,8 +156,12 @@ def _obtain(
 def prepare_evaluator(
     train_set: Any, test_set: Any, dataset_name: str, data_root: Path, *, device: torch.device,
     notify: Notify = _quiet, recipe: Recipe = Recipe(),
-) -> Evaluator:
-    """Classifier (cached or trained now) plus the test split's feature statistics."""
+) -> Evaluator | DatasetMetricEvaluator:
+    """The data set's own metric when it has one (see :mod:`.dataset_metric`); otherwise the
+    classifier (cached or trained now) plus the test split's feature statistics."""
+    metric = own_metric(train_set)
+    if metric is not None:
+        return DatasetMetricEvaluator(metric, dataset_name, info={"source": f"dataset '{dataset_name}' (its own quality_metrics)"})
     check_evaluable(train_set, dataset_name)
     check_evaluable(test_set, dataset_name)
     classifier, info, classified = _obtain(

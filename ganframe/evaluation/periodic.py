@@ -11,8 +11,11 @@ cached classifier and logs the figures with ``state.log``, so they reach
 eval``'s (the Frechet distance in particular is biased upwards by small
 samples), so compare runs with ``ganframe eval``.
 
-Everything that can fail (no labels, missing test split) is checked when the
-plugin is built, before the run directory exists.
+A data set with its own quality metric (``ring``: ``eval/modes_covered``,
+``eval/num_modes``, ``eval/high_quality_share``) is scored by that instead
+of the classifier. Everything that can fail (no labels and no metric of its
+own, missing test split) is checked when the plugin is built, before the run
+directory exists.
 """
 
 from __future__ import annotations
@@ -31,15 +34,16 @@ TRAIN_SECONDS = PREFIX + "train_seconds"
 
 
 def flatten_scores(scores: dict[str, Any], class_names: list[str]) -> dict[str, float]:
-    """Scores as flat ``eval/...`` numbers for metrics logs (per-class accuracies as ``eval/label_accuracy/<class>``)."""
+    """Scores as flat ``eval/...`` numbers for metrics logs (per-class accuracies as ``eval/label_accuracy/<class>``;
+    other lists, such as a data set's own ``mode_counts``, stay out of the logs)."""
     flat: dict[str, float] = {}
     for key, value in scores.items():
-        if key in ("class_shares", "num_classes"):
-            continue
         if key == "label_accuracy_per_class":
             for name, accuracy in zip(class_names, value):
                 if accuracy is not None:
                     flat[f"{PREFIX}label_accuracy/{name}"] = accuracy
+            continue
+        if key in ("class_shares", "num_classes") or isinstance(value, (list, tuple, dict, str)):
             continue
         flat[PREFIX + key] = float(value)
     return flat
