@@ -1,4 +1,4 @@
-"""Train one 5-epoch, batch-64 MNIST run with training levers ganframe has no option for, to
+"""Train one 5-epoch MNIST run (the model's batch size) with training levers ganframe has no option for, to
 reproduce the exploration rows of docs/quality.md; score the result with ``ganframe eval``.
 
     GANFRAME_DATA=/path/to/data OMP_NUM_THREADS=1 python scripts/quality_levers.py runs/levers/c2-decay \\
@@ -59,6 +59,10 @@ def main() -> None:
     parser.add_argument("--model", default="mlp")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--loss")
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--beta1", type=float)
+    parser.add_argument("--batch-size", type=int, help="default: the model's (64, mlp-small 100)")
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--g-ema", type=float)
     parser.add_argument("--model-option", action="append", default=[])
     parser.add_argument("--lr-decay", action="store_true", help="lower both learning rates linearly to 0")
@@ -67,7 +71,8 @@ def main() -> None:
     parser.add_argument("--d-lr-scale", type=float, default=1.0, help="multiply D's learning rate")
     args = parser.parse_args()
     config = RunConfig(
-        model=args.model, loss=args.loss, g_ema=args.g_ema, epochs=5, batch_size=64, seed=args.seed, out=args.out,
+        model=args.model, loss=args.loss, lr=args.lr, beta1=args.beta1, g_ema=args.g_ema, epochs=args.epochs,
+        batch_size=args.batch_size, seed=args.seed, out=args.out,
         data_root=os.environ.get("GANFRAME_DATA"), model_options=parse_key_values(args.model_option, "--model-option"),
     )
     train(config, get_plugins(), extra_plugins=[Levers(args)])
