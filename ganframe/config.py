@@ -145,11 +145,11 @@ class RunConfig:
     ))
     lr: float | None = field(default=None, metadata=option(
         "--lr", check=positive,
-        help="Learning rate for both networks (default: the model's; mlp/cgan/mlp-small 5e-4, else 2e-4 as in the tutorial recipes, docs/background.md).",
+        help="Learning rate for both networks (default: the data set's or the model's: mlp/cgan/batchnorm 5e-4, mlp-small 2e-3, ring 1e-4; else 2e-4 as in the tutorial recipes, docs/background.md).",
     ))
     beta1: float | None = field(default=None, metadata=option(
         "--beta1", check=below_one,
-        help="Adam beta1 (default: the model's; mlp/cgan/mlp-small 0.5, else 0.9 as in the tutorial recipes).",
+        help="Adam beta1 (default: the model's; every built-in model 0.5, else 0.9 as in the tutorial recipes).",
     ))
     beta2: float | None = field(default=None, metadata=option(
         "--beta2", check=below_one, help="Adam beta2 (default 0.999).",

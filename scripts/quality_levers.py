@@ -1,4 +1,4 @@
-"""Train one run (default: 5 epochs, batch 64, MNIST) with training levers ganframe has no option
+"""Train one run (default: 5 epochs, the model's batch, MNIST) with training levers ganframe has no option
 for, to reproduce the exploration rows of docs/quality.md; score the result with ``ganframe eval``.
 
     GANFRAME_DATA=/path/to/data OMP_NUM_THREADS=1 python scripts/quality_levers.py runs/levers/c2-decay \\
@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--sample-mode", default="eval")
     parser.add_argument("--dataset", default="mnist")
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, help="default: the model's (64, mlp-small 100)")
     parser.add_argument("--lr", type=float)
     parser.add_argument("--beta1", type=float)
     parser.add_argument("--dataset-option", action="append", default=[])
