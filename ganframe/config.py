@@ -77,6 +77,10 @@ class RunConfig:
     #: score samples with the data set's classifier every K epochs (and after the last); None: never
     eval_every: int | None = None
     eval_samples: int = 2000
+    #: metric plugins --eval-every scores (None: every default metric that accepts the data set)
+    eval_metrics: list[str] | None = None
+    #: --eval-metric-option KEY=VALUE (every metric) or NAME.KEY=VALUE (one metric)
+    eval_metric_options: dict[str, Any] = field(default_factory=dict)
     loss_options: dict[str, Any] = field(default_factory=dict)
     model_options: dict[str, Any] = field(default_factory=dict)
     dataset_options: dict[str, Any] = field(default_factory=dict)
@@ -122,6 +126,11 @@ def validate(config: RunConfig) -> None:
     if config.g_ema is not None and not 0.0 <= config.g_ema < 1.0:
         raise UsageError(
             f"--g-ema must be a decay in [0, 1), e.g. 0.999 (0 turns the average off); got {config.g_ema}."
+        )
+    if (config.eval_metrics or config.eval_metric_options) and not config.eval_every:
+        raise UsageError(
+            "--eval-metrics and --eval-metric-option choose what --eval-every scores; add --eval-every K "
+            "(score every K epochs), or use `ganframe eval RUN --metrics ...` after training."
         )
     if config.keep_checkpoints < 0:
         raise UsageError(f"--keep-checkpoints must be 0 (keep all) or positive; got {config.keep_checkpoints}.")

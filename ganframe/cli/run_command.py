@@ -17,7 +17,8 @@ _MODELS = "Model: a generator + discriminator pair registered under one name (ml
 
 #: command-line parameters whose RunConfig field has another name
 _FIELDS = {"logger": "loggers", "loss_option": "loss_options", "smooth": "loss_options",
-           "model_option": "model_options", "dataset_option": "dataset_options"}
+           "model_option": "model_options", "dataset_option": "dataset_options",
+           "eval_metric_option": "eval_metric_options"}
 
 
 def explicit_fields(ctx: typer.Context) -> set[str]:
@@ -94,11 +95,21 @@ def run(
         None, "--eval-every", help="Every K epochs (and after the last), log quality figures as `ganframe eval` does."
     ),
     eval_samples: int = typer.Option(2000, "--eval-samples", help="Samples per --eval-every evaluation."),
+    eval_metrics: Optional[str] = typer.Option(
+        None, "--eval-metrics", metavar="NAME,...",
+        help="Metrics --eval-every scores, as `ganframe eval --metrics` (default: every default metric that accepts the data set).",
+    ),
+    eval_metric_option: Optional[list[str]] = typer.Option(
+        None, "--eval-metric-option", metavar="[NAME.]KEY=VALUE",
+        help="Option for the --eval-metrics, as `ganframe eval --metric-option` (repeatable).",
+    ),
     loss_option: Optional[list[str]] = typer.Option(None, "--loss-option", help="KEY=VALUE passed to the loss (repeatable)."),
     model_option: Optional[list[str]] = typer.Option(None, "--model-option", help="KEY=VALUE passed to G and D (repeatable)."),
     dataset_option: Optional[list[str]] = typer.Option(None, "--dataset-option", help="KEY=VALUE passed to the data set (repeatable)."),
 ) -> None:
     """Train a GAN; writes config, sample grids, metrics, a losses plot and checkpoints to the run directory."""
+    from ganframe.evaluation.metric_set import parse_metric_names
+
     loss_options = parse_key_values(loss_option, "--loss-option")
     if smooth is not None:
         loss_options["smooth"] = str(smooth)
@@ -110,6 +121,8 @@ def run(
         fast_path=fast_path, compile=compile_networks, cuda_graph=cuda_graph,
         keep_checkpoints=keep_checkpoints, on_nan=on_nan, sync_batchnorm=sync_batchnorm,
         loggers=list(logger or []), eval_every=eval_every, eval_samples=eval_samples,
+        eval_metrics=parse_metric_names(eval_metrics, "--eval-metrics"),
+        eval_metric_options=parse_key_values(eval_metric_option, "--eval-metric-option"),
         loss_options=loss_options,
         model_options=parse_key_values(model_option, "--model-option"),
         dataset_options=parse_key_values(dataset_option, "--dataset-option"),

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from ganframe.train import rng
-from ganframe.errors import UsageError
+from ganframe.errors import MetricDeclined
 from ganframe.evaluation import cache
 from ganframe.evaluation.classifier import Classifier, Recipe, classify, logits_accuracy, train_classifier
 from ganframe.evaluation.metrics import (
@@ -39,11 +39,11 @@ def _quiet(_message: str) -> None:
 
 
 def check_evaluable(dataset: Any, name: str, *, what: str = "ganframe eval") -> None:
-    """A UsageError unless ``dataset`` is a labelled image data set held in memory."""
+    """:class:`MetricDeclined` (a UsageError) unless ``dataset`` is a labelled image data set held in memory."""
     labels = getattr(dataset, "labels", None)
     data = getattr(dataset, "data", None)
     if labels is None or int(getattr(dataset, "num_classes", 0) or 0) < 2:
-        raise UsageError(
+        raise MetricDeclined(
             f"{what} scores samples with a classifier trained on the data set's class labels, but "
             f"dataset '{name}' has no labels, so it cannot be evaluated. Use a labelled image data set "
             "such as 'mnist' or 'fashion-mnist' (for 2-D data like 'ring', look at the scatter plots in "
@@ -51,7 +51,7 @@ def check_evaluable(dataset: Any, name: str, *, what: str = "ganframe eval") -> 
         )
     if not isinstance(data, torch.Tensor) or data.dim() != 4:
         shape = tuple(data.shape[1:]) if isinstance(data, torch.Tensor) else "unknown"
-        raise UsageError(
+        raise MetricDeclined(
             f"{what} needs images (channels x height x width) held in memory "
             f"(ganframe.train.data.InMemoryDataset), but dataset '{name}' has samples of shape {shape}."
         )

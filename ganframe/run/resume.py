@@ -38,6 +38,7 @@ from ganframe.errors import UsageError, exception_gist
 MAY_CHANGE = (
     "epochs", "max_steps", "log_every", "keep_checkpoints", "device", "data_root", "data_path",
     "loggers", "sample_mode", "on_nan", "sync_batchnorm", "eval_every", "eval_samples",
+    "eval_metrics", "eval_metric_options",
 )
 
 _OPTION_NAMES = {
