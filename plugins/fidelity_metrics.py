@@ -18,14 +18,16 @@ for one):
 - ``batch_size=64``: images per Inception batch;
 - ``kid.subsets=100``, ``kid.subset_size=1000`` (capped at the smaller sample count);
 - ``is.splits=10``;
-- ``prc.neighborhood=3`` (k of the k-nearest-neighbour balls).
+- ``prc.neighborhood=3`` (k of the k-nearest-neighbour balls);
+- ``prc.features=vgg16|inception``: VGG16's ``fc2_relu`` features (default, as
+  torch-fidelity and the paper that defined the metric, Kynkaanniemi et al.
+  2019, use; ``vgg16_weights=PATH`` for a local file) or Inception's.
 
 Figures: ``fid``; ``kid_mean``, ``kid_std``; ``is_mean``, ``is_std``;
 ``precision``, ``recall``, ``f_score``.
 """
 
 from ganframe import UsageError, hookimpl, quoted_list
-
 from ganframe_builtins import inception_features as inception
 
 REFERENCES = ("test", "train")
@@ -37,7 +39,7 @@ def register_metrics(register):
     register("fid", fid_metric, help=f"Frechet Inception Distance to the held-out images, via torch-fidelity ({hint})")
     register("kid", kid_metric, help=f"Kernel Inception Distance (mean, std over subsets), via torch-fidelity ({hint})")
     register("is", is_metric, help=f"Inception Score (mean, std over splits), via torch-fidelity ({hint})")
-    register("prc", prc_metric, help=f"precision, recall and F-score of Inception features, via torch-fidelity ({hint})")
+    register("prc", prc_metric, help=f"precision, recall and F-score of VGG16 features, via torch-fidelity ({hint})")
 
 
 class InceptionMetric:
@@ -50,7 +52,9 @@ class InceptionMetric:
         inception.require_torch_fidelity(self.name)
         inception.check_images(spec, self.name)
         self.spec = spec
-        weights = inception.weights_option(spec, self.name)
+        self.extractor = self.choose_extractor(spec.options)
+        self.layer = inception.EXTRACTORS[self.extractor][1][0]
+        weights = inception.weights_option(spec, self.name, self.extractor)
         self.reference = spec.options.get("reference", "test")
         if self.needs_real and self.reference not in REFERENCES:
             raise UsageError(
@@ -59,8 +63,13 @@ class InceptionMetric:
         batch_size = spec.options.get("batch_size", 64)
         if batch_size < 1:
             raise UsageError(f"--metric-option batch_size={batch_size} (for '{self.name}'): must be at least 1.")
-        self.features = inception.shared_features(weights, spec.device, spec.notify, self.name, batch_size)
+        self.features = inception.shared_features(
+            weights, spec.device, spec.notify, self.name, batch_size, self.extractor
+        )
         self.read_options(spec.options)
+
+    def choose_extractor(self, options) -> str:
+        return "inception"
 
     def read_options(self, options) -> None:
         pass
@@ -72,8 +81,8 @@ class InceptionMetric:
             self.features.real_features(self.spec, self.reference)
 
     def _pair(self, samples):
-        real = self.features.real_features(self.spec, self.reference)["2048"]
-        return self.features.sample_features(samples)["2048"], real
+        real = self.features.real_features(self.spec, self.reference)[self.layer]
+        return self.features.sample_features(samples)[self.layer], real
 
 
 class FID(InceptionMetric):
@@ -129,6 +138,14 @@ class InceptionScore(InceptionMetric):
 class PrecisionRecall(InceptionMetric):
     name = "prc"
 
+    def choose_extractor(self, options):
+        features = options.get("features", "vgg16")
+        if features not in inception.EXTRACTORS:
+            raise UsageError(
+                f"--metric-option features={features} (for 'prc'): must be one of {quoted_list(inception.EXTRACTORS)}."
+            )
+        return features
+
     def read_options(self, options):
         self.neighborhood = options.get("neighborhood", 3)
         if self.neighborhood < 1:
@@ -136,7 +153,10 @@ class PrecisionRecall(InceptionMetric):
 
     def score(self, samples, labels=None):
         from torch_fidelity.metric_prc import (
-            KEY_METRIC_F_SCORE, KEY_METRIC_PRECISION, KEY_METRIC_RECALL, prc_features_to_metric,
+            KEY_METRIC_F_SCORE,
+            KEY_METRIC_PRECISION,
+            KEY_METRIC_RECALL,
+            prc_features_to_metric,
         )
 
         fake, real = self._pair(samples)
@@ -169,5 +189,5 @@ def is_metric(spec):
 
 
 def prc_metric(spec):
-    """Precision, recall and F-score in Inception feature space (torch-fidelity)."""
+    """Precision, recall and F-score in VGG16 (or Inception) feature space (torch-fidelity)."""
     return PrecisionRecall(spec)

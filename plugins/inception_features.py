@@ -1,4 +1,4 @@
-"""Inception features through torch-fidelity, shared by the ``fid``, ``kid``, ``is`` and ``prc`` metrics.
+"""Inception (and VGG16) features through torch-fidelity, shared by the ``fid``, ``kid``, ``is`` and ``prc`` metrics.
 
 Why torch-fidelity: it is the reference PyTorch port of the TensorFlow
 InceptionV3 that FID, KID and IS were defined with (torchmetrics' FID wraps
@@ -23,6 +23,10 @@ What this module adds:
 - the weights: torch-fidelity's normal download (into torch's hub cache) on a
   connected machine, or ``--metric-option weights=PATH``; offline without
   them, a UsageError says which file to put where.
+
+Precision/recall uses VGG16's ``fc2_relu`` features by default, as
+torch-fidelity does (and Kynkaanniemi et al. 2019, who defined it);
+``prc.features=inception`` uses Inception's pool features instead.
 """
 
 from __future__ import annotations
@@ -35,15 +39,18 @@ from pathlib import Path
 from ganframe import MetricDeclined, UsageError, user_cache_dir
 
 INSTALL_HINT = 'pip install "ganframe[fidelity]"'
-EXTRACTOR = "inception-v3-compat"
-#: pool features (FID, KID, precision/recall) and unbiased logits (Inception Score)
-FEATURES = ("2048", "logits_unbiased")
+#: our name -> (torch-fidelity's extractor, the features we take from it, the option naming a local weights file)
+EXTRACTORS = {
+    # pool features (FID, KID, precision/recall) and unbiased logits (Inception Score)
+    "inception": ("inception-v3-compat", ("2048", "logits_unbiased"), "weights"),
+    "vgg16": ("vgg16", ("fc2_relu",), "vgg16_weights"),
+}
 CACHE_FOLDER = "ganframe-inception"
 CACHE_FORMAT = "ganframe-inception-features"
 CACHE_VERSION = 1
 
 _extractors: dict[tuple[str, str], object] = {}
-_real: dict[tuple[str, str, str], dict] = {}
+_real: dict[tuple[str, str, str, str], dict] = {}
 
 
 def require_torch_fidelity(metric: str):
@@ -58,21 +65,26 @@ def require_torch_fidelity(metric: str):
     return torch_fidelity
 
 
-def weights_url() -> str:
+def weights_url(extractor: str = "inception") -> str:
+    """Where torch-fidelity downloads the weights from (its own constant; torchvision's for VGG16)."""
+    if extractor == "vgg16":
+        import torchvision
+
+        return torchvision.models.VGG16_Weights.IMAGENET1K_V1.url
     from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
 
     return URL_INCEPTION_V3
 
 
-def weights_file_name() -> str:
-    return weights_url().rsplit("/", 1)[-1]
+def weights_file_name(extractor: str = "inception") -> str:
+    return weights_url(extractor).rsplit("/", 1)[-1]
 
 
-def default_weights_path() -> Path:
-    """Where torch-fidelity's download lands, and where it looks first: torch's hub cache."""
+def default_weights_path(extractor: str = "inception") -> Path:
+    """Where the library's download lands, and where it looks first: torch's hub cache."""
     import torch
 
-    return Path(torch.hub.get_dir()) / "checkpoints" / weights_file_name()
+    return Path(torch.hub.get_dir()) / "checkpoints" / weights_file_name(extractor)
 
 
 def check_images(spec, metric: str) -> None:
@@ -87,16 +99,17 @@ def check_images(spec, metric: str) -> None:
         )
 
 
-def weights_option(spec, metric: str) -> str | None:
-    """The ``weights`` option as a checked path, or None for the library's download."""
-    raw = spec.options.get("weights", "")
+def weights_option(spec, metric: str, extractor: str = "inception") -> str | None:
+    """The extractor's weights option (``weights``, ``vgg16_weights``) as a checked path, or None for the download."""
+    key = EXTRACTORS[extractor][2]
+    raw = spec.options.get(key, "")
     if not raw:
         return None
     path = Path(raw).expanduser()
     if not path.is_file():
         raise UsageError(
-            f"--metric-option weights={raw} (for '{metric}'): no such file. Give the path of torch-fidelity's "
-            f"InceptionV3 weights ({weights_file_name()}), or leave the option out to use the library's download."
+            f"--metric-option {key}={raw} (for '{metric}'): no such file. Give the path of the weights file "
+            f"{weights_file_name(extractor)}, or leave the option out to use the library's download."
         )
     return str(path.resolve())
 
@@ -115,9 +128,12 @@ def to_uint8_rgb(images):
 
 
 class InceptionFeatures:
-    """One torch-fidelity extractor (per weights file and device) and what it has computed."""
+    """One torch-fidelity extractor (per extractor, weights file and device) and what it has computed."""
 
-    def __init__(self, weights: str | None, device, notify, metric: str, batch_size: int = 64):
+    def __init__(self, weights: str | None, device, notify, metric: str, batch_size: int = 64,
+                 extractor: str = "inception"):
+        self.kind = extractor
+        self.library_name, self.feature_names, self.weights_key = EXTRACTORS[extractor]
         self.weights = weights
         self.cuda = getattr(device, "type", str(device)) == "cuda"
         self.notify = notify
@@ -129,7 +145,7 @@ class InceptionFeatures:
     def weights_id(self) -> str:
         """Part of the real-feature cache key: the download's file name, or a hash of the local file."""
         if self.weights is None:
-            return re.sub(r"\.pth$", "", weights_file_name())
+            return re.sub(r"\.pth$", "", weights_file_name(self.kind))
         if getattr(self, "_weights_id", None):
             return self._weights_id
         digest = hashlib.blake2b(digest_size=8)
@@ -140,7 +156,7 @@ class InceptionFeatures:
         return self._weights_id
 
     def extractor(self):
-        key = (self.weights or "download", "cuda" if self.cuda else "cpu")
+        key = (self.kind, self.weights or "download", "cuda" if self.cuda else "cpu")
         if key not in _extractors:
             _extractors[key] = self._create()
         return _extractors[key]
@@ -150,25 +166,30 @@ class InceptionFeatures:
 
         try:
             return create_feature_extractor(
-                EXTRACTOR, list(FEATURES), cuda=self.cuda, feature_extractor_weights_path=self.weights, verbose=False
+                self.library_name, list(self.feature_names), cuda=self.cuda,
+                feature_extractor_weights_path=self.weights, verbose=False,
             )
         except Exception as exc:  # the library raises whatever urllib / torch.load raise
             gist = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            network = "InceptionV3" if self.kind == "inception" else "VGG16"
             if self.weights is not None:
                 raise UsageError(
-                    f"--metric-option weights={self.weights} (for '{self.metric}') is not torch-fidelity's InceptionV3 "
-                    f"state dict ({gist}). Use {weights_file_name()} from {weights_url()}."
+                    f"--metric-option {self.weights_key}={self.weights} (for '{self.metric}') is not the {network} "
+                    f"state dict torch-fidelity loads ({gist}). Use {weights_file_name(self.kind)} from "
+                    f"{weights_url(self.kind)}."
                 ) from None
             raise UsageError(
-                f"The '{self.metric}' metric needs torch-fidelity's InceptionV3 weights, and downloading them failed "
-                f"({gist}); this machine is probably offline. On a machine with internet, download {weights_url()} "
-                f"and either put it at {default_weights_path()} (torch's hub cache, where torch-fidelity looks; "
-                f"set TORCH_HOME to move it) or pass the file with --metric-option weights=PATH."
+                f"The '{self.metric}' metric needs the {network} weights torch-fidelity uses, and downloading them "
+                f"failed ({gist}); this machine is probably offline. On a machine with internet, download "
+                f"{weights_url(self.kind)} and either put it at {default_weights_path(self.kind)} (torch's hub cache, "
+                f"where the library looks; set TORCH_HOME to move it) or pass the file with "
+                f"--metric-option {self.weights_key}=PATH."
             ) from None
 
     # -- features -------------------------------------------------------------------
     def features(self, images) -> dict:
-        """``{"2048": N x 2048, "logits_unbiased": N x 1008}`` float32 CPU tensors for ``images``."""
+        """``{"2048": N x 2048, "logits_unbiased": N x 1008}`` (VGG16: ``{"fc2_relu": N x 4096}``) float32 CPU
+        tensors for ``images``."""
         import torch
         from torch_fidelity import utils as fidelity_utils
 
@@ -204,25 +225,26 @@ class InceptionFeatures:
                              f"'{spec.dataset}', which is empty or missing.")
         checksum = tensor_checksum(dataset.data)
         weights_id = self.weights_id()
-        key = (spec.dataset, checksum, weights_id)
+        key = (spec.dataset, split, checksum, weights_id)
         if key in _real:
             return _real[key]
         name = f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', spec.dataset)}-{split}-{checksum}-{weights_id}-v{CACHE_VERSION}.pt"
         folders = list(dict.fromkeys([Path(spec.data_root) / CACHE_FOLDER, user_cache_dir() / CACHE_FOLDER]))
         for folder in folders:
-            loaded = _load(folder / name, checksum)
+            loaded = _load(folder / name, checksum, self.feature_names)
             if loaded is not None:
                 _real[key] = loaded
                 return loaded
         spec.notify(
-            f"Computing Inception features of the {len(dataset)} real images of '{spec.dataset}' ({split} split; "
+            f"Computing {self.kind} features of the {len(dataset)} real images of '{spec.dataset}' ({split} split; "
             "done once per data set and weights, then cached)."
         )
         features = self.features(dataset.data)
         folder = folders[0] if is_writable(folders[0]) else folders[-1]
         _save(folder / name, {"format": CACHE_FORMAT, "version": CACHE_VERSION, "checksum": checksum,
-                              "weights": weights_id, **{k: v.float().contiguous() for k, v in features.items()}})
-        spec.notify(f"Real-image Inception features saved to {folder / name}")
+                              "weights": weights_id, "features": list(self.feature_names),
+                              **{k: v.float().contiguous() for k, v in features.items()}})
+        spec.notify(f"Real-image {self.kind} features saved to {folder / name}")
         _real[key] = features
         return features
 
@@ -235,7 +257,7 @@ def _save(path: Path, document: dict) -> None:
     atomic_write(path, lambda handle: torch.save(document, handle))
 
 
-def _load(path: Path, checksum: str) -> dict | None:
+def _load(path: Path, checksum: str, feature_names) -> dict | None:
     """The cached features, or None when missing, unreadable or for other data."""
     import torch
 
@@ -247,19 +269,22 @@ def _load(path: Path, checksum: str) -> dict | None:
         return None
     if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT or document.get("checksum") != checksum:
         return None
-    if document.get("version") != CACHE_VERSION or any(k not in document for k in FEATURES):
+    if document.get("version") != CACHE_VERSION or any(k not in document for k in feature_names):
         return None
-    return {k: document[k] for k in FEATURES}
+    return {k: document[k] for k in feature_names}
 
 
 _shared: dict[tuple, InceptionFeatures] = {}
 
 
-def shared_features(weights: str | None, device, notify, metric: str, batch_size: int) -> InceptionFeatures:
-    """One :class:`InceptionFeatures` per (weights, device, batch size) in this process, so metrics share sample features."""
-    key = (weights, str(device), batch_size)
+def shared_features(
+    weights: str | None, device, notify, metric: str, batch_size: int, extractor: str = "inception"
+) -> InceptionFeatures:
+    """One :class:`InceptionFeatures` per (extractor, weights, device, batch size) in this process, so metrics
+    share sample features."""
+    key = (extractor, weights, str(device), batch_size)
     if key not in _shared:
-        _shared[key] = InceptionFeatures(weights, device, notify, metric, batch_size)
+        _shared[key] = InceptionFeatures(weights, device, notify, metric, batch_size, extractor)
     return _shared[key]
 
 

@@ -94,7 +94,7 @@ def test_every_figure_matches_torch_fidelitys_own_calculate_metrics(random_weigh
     samples = fake.data.float() / 127.5 - 1  # what a generator returns
     figures = {}
     for factory, options in ((fidelity_metrics.fid_metric, {}), (fidelity_metrics.kid_metric, {"subset_size": "6"}),
-                             (fidelity_metrics.is_metric, {"splits": "2"}), (fidelity_metrics.prc_metric, {})):
+                             (fidelity_metrics.is_metric, {"splits": "2"}), (fidelity_metrics.prc_metric, {"features": "inception"})):
         metric = factory(spec_for(real, tmp_path, {"weights": str(random_weights), **options}))
         metric.prepare()
         figures.update(metric.score(samples))
@@ -111,6 +111,7 @@ def test_every_figure_matches_torch_fidelitys_own_calculate_metrics(random_weigh
 
     theirs = torch_fidelity.calculate_metrics(
         input1=Images(fake.data), input2=Images(real.data), cuda=False, fid=True, kid=True, isc=True, prc=True,
+        feature_extractor="inception-v3-compat",  # prc defaults to VGG16 there as here; both compared on Inception
         kid_subset_size=6, isc_splits=2, feature_extractor_weights_path=str(random_weights), cache=False,
         verbose=False, save_cpu_ram=True,
     )
@@ -135,19 +136,20 @@ def test_real_features_are_computed_once_and_cached_beside_the_data(random_weigh
     monkeypatch.setattr(fidelity_utils, "get_featuresdict_from_dataset", counting)
     real = rgb_images(10, seed=3)
     samples = rgb_images(7, seed=4).data.float() / 127.5 - 1
-    first = fidelity_metrics.fid_metric(spec_for(real, tmp_path, {"weights": str(random_weights)}))
+    options = {"weights": str(random_weights), "subset_size": "5"}
+    first = fidelity_metrics.kid_metric(spec_for(real, tmp_path, options))  # KID: quicker than FID's 2048-d eigenvalues
     first.prepare()
-    value = first.score(samples)["fid"]
+    value = first.score(samples)["kid_mean"]
     assert calls == [10, 7]
     cached = list((tmp_path / "ganframe-inception").glob("toy-test-*.pt"))
     assert len(cached) == 1
     inception_features.forget()  # a new process: only the file remains
-    second = fidelity_metrics.fid_metric(spec_for(real, tmp_path, {"weights": str(random_weights)}))
+    second = fidelity_metrics.kid_metric(spec_for(real, tmp_path, options))
     second.prepare()
-    assert second.score(samples)["fid"] == pytest.approx(value)
+    assert second.score(samples)["kid_mean"] == pytest.approx(value)
     assert calls == [10, 7, 7], "the real images were read from the cache, the samples again"
-    kid = fidelity_metrics.kid_metric(spec_for(real, tmp_path, {"weights": str(random_weights)}))
-    kid.score(samples)
+    prc = fidelity_metrics.prc_metric(spec_for(real, tmp_path, {"weights": str(random_weights), "features": "inception"}))
+    prc.score(samples)
     assert calls == [10, 7, 7], "a second metric on the same samples reuses their features"
     changed = rgb_images(10, seed=5)
     fidelity_metrics.fid_metric(spec_for(changed, tmp_path, {"weights": str(random_weights)})).prepare()
@@ -157,7 +159,8 @@ def test_real_features_are_computed_once_and_cached_beside_the_data(random_weigh
 def test_the_kit_passes_each_metric_and_they_decline_points(random_weights, tmp_path):
     data = rgb_images(12, seed=6, channels=1)  # grey images are repeated to 3 channels
     ring = InMemoryDataset(torch.rand(20, 2) * 2 - 1)
-    for name, options in (("fid", {}), ("kid", {"kid.subset_size": "4"}), ("is", {"is.splits": "2"}), ("prc", {})):
+    for name, options in (("fid", {}), ("kid", {"kid.subset_size": "4"}), ("is", {"is.splits": "2"}),
+                          ("prc", {"prc.features": "inception"})):
         options = {key.split(".", 1)[-1]: value for key, value in options.items()}
         figures = check_metric(name, dataset=data, root=tmp_path, options={"weights": str(random_weights), **options},
                                unsupported=[ring], n=8)
@@ -199,24 +202,44 @@ def test_offline_without_weights_says_which_file_to_put_where(cli, mnist_run, mo
     assert "Traceback" not in result.output
 
 
+def test_prc_uses_vgg16_by_default_and_names_its_weights_file_offline(monkeypatch, tmp_path):
+    from torch_fidelity import feature_extractor_vgg16
+
+    def offline(**kwargs):
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(feature_extractor_vgg16, "torchvision_load_pretrained_vgg16", offline)
+    metric = fidelity_metrics.prc_metric(spec_for(rgb_images(6, 0), tmp_path, {}))
+    assert metric.extractor == "vgg16" and metric.layer == "fc2_relu"
+    with pytest.raises(UsageError) as caught:
+        metric.prepare()
+    text = caught.value.message
+    assert str(tmp_path / "torch" / "hub" / "checkpoints" / "vgg16-397923af.pth") in text
+    assert "https://download.pytorch.org/models/vgg16-397923af.pth" in text and "vgg16_weights=PATH" in text
+    with pytest.raises(UsageError, match="features=resnet"):
+        fidelity_metrics.prc_metric(spec_for(rgb_images(6, 0), tmp_path, {"features": "resnet"}))
+
+
 def test_a_missing_or_wrong_weights_file_is_a_usage_error(cli, mnist_run, tmp_path):
     result = cli("eval", mnist_run, "--n", "8", "--metrics", "fid", "--metric-option", f"weights={tmp_path / 'nope.pth'}")
     assert result.exit_code == 2 and "no such file" in said(result)
     wrong = tmp_path / "wrong.pth"
     torch.save({"fc.weight": torch.zeros(2, 2)}, wrong)
     result = cli("eval", mnist_run, "--n", "8", "--metrics", "fid", "--metric-option", f"weights={wrong}")
-    assert result.exit_code == 2 and "is not torch-fidelity's InceptionV3 state dict" in said(result)
+    assert result.exit_code == 2 and "is not the InceptionV3 state dict torch-fidelity loads" in said(result)
 
 
 def test_eval_scores_fid_kid_is_prc_end_to_end_with_a_weights_file(cli, mnist_run, random_weights):
     result = cli("eval", mnist_run, "--n", "16", "--json", "--metrics", "fid,kid,is,prc",
                  "--metric-option", f"weights={random_weights}", "--metric-option", "kid.subset_size=8",
-                 "--metric-option", "is.splits=2")
+                 "--metric-option", "is.splits=2", "--metric-option", "prc.features=inception")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert list(doc["metrics"]) == ["fid", "kid", "is", "prc"]
     for key in ("fid", "kid_mean", "kid_std", "is_mean", "is_std", "precision", "recall", "f_score"):
         assert math.isfinite(doc[key]), key
     assert "classes_covered" not in doc  # only what was asked for
-    table = cli("eval", mnist_run, "--n", "16", "--metrics", "fid", "--metric-option", f"weights={random_weights}")
-    assert table.exit_code == 0 and "fid" in table.output
+    table = cli("eval", mnist_run, "--n", "16", "--metrics", "kid", "--metric-option", f"weights={random_weights}",
+                "--metric-option", "subset_size=8")
+    assert table.exit_code == 0 and "kid_mean" in table.output

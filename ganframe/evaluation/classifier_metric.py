@@ -24,7 +24,7 @@ _NOT_FIGURES = ("class_shares", "num_classes", "label_accuracy_per_class")
 def flat_figures(scores: dict[str, Any], class_names: list[str]) -> dict[str, float]:
     """:meth:`Evaluator.score`'s document as flat floats (per-class accuracies as ``label_accuracy/<class>``)."""
     flat = {key: float(value) for key, value in scores.items() if key not in _NOT_FIGURES}
-    for name, accuracy in zip(class_names, scores.get("label_accuracy_per_class") or []):
+    for name, accuracy in zip(class_names, scores.get("label_accuracy_per_class") or [], strict=False):
         if accuracy is not None:
             flat[f"label_accuracy/{name}"] = accuracy
     return flat

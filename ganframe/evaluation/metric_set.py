@@ -185,7 +185,7 @@ def _check_options_read(options: dict[str, Any], chosen: list[ChosenMetric], opt
                 c.name for c in components
             )
             raise UsageError(
-                f"{options_flag} {key}: {whose} read no option '{wanted}'.{did_you_mean(wanted, known)} "
+                f"{options_flag} {key}={options[key]}: {whose} read no option '{wanted}'.{did_you_mean(wanted, known)} "
                 f"Options they read: {quoted_list(known)}."
             )
 

@@ -20,6 +20,7 @@ before the run directory exists.
 from __future__ import annotations
 
 from pathlib import Path
+
 from ganframe.evaluation.evaluator import draw_samples
 from ganframe.evaluation.metric_set import ChosenMetric, build_metrics, score_metrics
 from ganframe.plugin.spec import hookimpl
