@@ -97,7 +97,7 @@ def test_metric_options_reach_every_metric_or_the_one_named(registry, tmp_path):
     chosen = build_metrics(registry, ["modes"], dataset="ring", train_set=ring_like(), data_root=tmp_path,
                            options={"scale": "2"})
     assert chosen[0].metric.scale == 2.0
-    with pytest.raises(UsageError, match="read no option 'scal'. Did you mean 'scale'"):
+    with pytest.raises(UsageError, match="metric 'modes' reads no option 'scal'. Did you mean 'scale'"):
         build_metrics(registry, ["modes"], dataset="ring", train_set=ring_like(), data_root=tmp_path,
                       options={"modes.scal": "2"})
     with pytest.raises(UsageError, match="is for metric 'classifier', which is not among the metrics scored"):

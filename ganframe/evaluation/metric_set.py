@@ -181,12 +181,13 @@ def _check_options_read(options: dict[str, Any], chosen: list[ChosenMetric], opt
         wanted = bare_key if addressed else key
         if all(wanted in c.options.unread() for c in readers):
             known = sorted({k for c in readers for k in c.options.effective() if k not in c.options.unread()})
-            whose = f"metric '{addressed[0].name}'" if addressed else "the metrics scored " + quoted_list(
-                c.name for c in components
-            )
+            if addressed or len(components) == 1:
+                whose = f"metric '{(addressed or chosen)[0].name}' reads no option"
+            else:
+                whose = "none of the metrics scored (" + quoted_list(c.name for c in components) + ") reads an option"
             raise UsageError(
-                f"{options_flag} {key}={options[key]}: {whose} read no option '{wanted}'.{did_you_mean(wanted, known)} "
-                f"Options they read: {quoted_list(known)}."
+                f"{options_flag} {key}={options[key]}: {whose} '{wanted}'.{did_you_mean(wanted, known)} "
+                f"Options read: {quoted_list(known)}."
             )
 
 
