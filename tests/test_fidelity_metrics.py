@@ -243,3 +243,18 @@ def test_eval_scores_fid_kid_is_prc_end_to_end_with_a_weights_file(cli, mnist_ru
     table = cli("eval", mnist_run, "--n", "16", "--metrics", "kid", "--metric-option", f"weights={random_weights}",
                 "--metric-option", "subset_size=8")
     assert table.exit_code == 0 and "kid_mean" in table.output
+
+
+def test_eval_every_logs_inception_figures_during_training(cli, trained_root, random_weights, tmp_path):
+    from tests.runs import metrics_rows
+
+    out = tmp_path / "run"
+    result = cli("run", "--data-root", trained_root, "--epochs", "1", "--seed", "0", "--out", out,
+                 "--eval-every", "1", "--eval-samples", "16", "--eval-metrics", "kid,is",
+                 "--eval-metric-option", f"weights={random_weights}", "--eval-metric-option", "kid.subset_size=8",
+                 "--eval-metric-option", "is.splits=2")
+    assert result.exit_code == 0, result.output
+    evals = [row for row in metrics_rows(out) if "eval/kid_mean" in row]
+    assert len(evals) == 1 and evals[0]["eval/train_seconds"] > 0
+    assert all(math.isfinite(evals[0][key]) for key in ("eval/kid_mean", "eval/kid_std", "eval/is_mean", "eval/is_std"))
+    assert "eval/frechet_distance" not in evals[0]  # only the metrics asked for
