@@ -189,19 +189,24 @@ class InceptionFeatures:
     # -- features -------------------------------------------------------------------
     def features(self, images) -> dict:
         """``{"2048": N x 2048, "logits_unbiased": N x 1008}`` (VGG16: ``{"fc2_relu": N x 4096}``) float32 CPU
-        tensors for ``images``."""
+        tensors for ``images``: a tensor of samples, or a map-style data set (``dataset[i] -> (x, label)``,
+        e.g. a folder read file by file because it fits neither in RAM nor in a cache), read item by item."""
         import torch
         from torch_fidelity import utils as fidelity_utils
 
-        x = to_uint8_rgb(images)
+        if torch.is_tensor(images):
+            x = to_uint8_rgb(images)
+            count, item = len(x), x.__getitem__
+        else:
+            count, item = len(images), lambda i: to_uint8_rgb(images[i][0].unsqueeze(0))[0]
         extractor = self.extractor()
 
         class Images(torch.utils.data.Dataset):
             def __len__(self):
-                return len(x)
+                return count
 
             def __getitem__(self, i):
-                return x[i]
+                return item(i)
 
         return fidelity_utils.get_featuresdict_from_dataset(
             Images(), extractor, self.batch_size, self.cuda, True, False  # save_cpu_ram: no workers (data in memory)
@@ -217,13 +222,16 @@ class InceptionFeatures:
 
     def real_features(self, spec, split: str) -> dict:
         """Features of the data set's ``split`` (``test`` or ``train``): memory, then the cache file, else computed and cached."""
+        import torch
+
         from ganframe import is_writable, tensor_checksum  # import torch
 
         dataset = spec.test_set if split == "test" else spec.train_set
         if dataset is None or not len(dataset):
             raise UsageError(f"The '{self.metric}' metric compares with the {split} split of dataset "
                              f"'{spec.dataset}', which is empty or missing.")
-        checksum = tensor_checksum(dataset.data)
+        data = getattr(dataset, "data", None)
+        checksum = tensor_checksum(data) if torch.is_tensor(data) else _files_checksum(dataset)
         weights_id = self.weights_id()
         key = (spec.dataset, split, checksum, weights_id)
         if key in _real:
@@ -239,7 +247,7 @@ class InceptionFeatures:
             f"Computing {self.kind} features of the {len(dataset)} real images of '{spec.dataset}' ({split} split; "
             "done once per data set and weights, then cached)."
         )
-        features = self.features(dataset.data)
+        features = self.features(data if torch.is_tensor(data) else dataset)
         folder = folders[0] if is_writable(folders[0]) else folders[-1]
         _save(folder / name, {"format": CACHE_FORMAT, "version": CACHE_VERSION, "checksum": checksum,
                               "weights": weights_id, "features": list(self.feature_names),
@@ -247,6 +255,21 @@ class InceptionFeatures:
         spec.notify(f"Real-image {self.kind} features saved to {folder / name}")
         _real[key] = features
         return features
+
+
+def _files_checksum(dataset) -> str:
+    """Cache key of a data set read file by file: its files' paths, sizes and modification times."""
+    files = getattr(dataset, "files", None)
+    if not files:
+        raise UsageError(
+            "The Inception metrics need the real images in memory (an InMemoryDataset) or as files; this data set "
+            f"({type(dataset).__name__}) is neither."
+        )
+    digest = hashlib.blake2b(digest_size=10)
+    for path in files:
+        stat = Path(path).stat()
+        digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()
 
 
 def _save(path: Path, document: dict) -> None:

@@ -258,3 +258,36 @@ def test_eval_every_logs_inception_figures_during_training(cli, trained_root, ra
     assert len(evals) == 1 and evals[0]["eval/train_seconds"] > 0
     assert all(math.isfinite(evals[0][key]) for key in ("eval/kid_mean", "eval/kid_std", "eval/is_mean", "eval/is_std"))
     assert "eval/frechet_distance" not in evals[0]  # only the metrics asked for
+
+
+class FileByFile:
+    """A data set read item by item (like image-folder's fallback for folders larger than RAM): no ``data``."""
+
+    def __init__(self, images, folder):
+        self.images = images
+        self.files = []
+        for i in range(len(images)):
+            path = folder / f"{i}.bin"
+            path.write_bytes(images[i].numpy().tobytes())
+            self.files.append(path)
+        self.sample_shape = tuple(images.shape[1:])
+        self.num_classes, self.labels = 0, None
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        return self.images[i].float() / 127.5 - 1, -1
+
+
+def test_real_images_read_file_by_file_give_the_same_features_and_are_cached(random_weights, tmp_path):
+    pixels = rgb_images(6, seed=7).data
+    (tmp_path / "files").mkdir()
+    lazy = FileByFile(pixels, tmp_path / "files")
+    options = {"weights": str(random_weights), "features": "inception"}
+    metric = fidelity_metrics.prc_metric(spec_for(lazy, tmp_path, options, name="folder"))
+    metric.prepare()
+    from_files = inception_features.InceptionFeatures.real_features(metric.features, metric.spec, "test")
+    in_memory = metric.features.features(pixels)
+    assert torch.allclose(from_files["2048"], in_memory["2048"], atol=1e-5)
+    assert len(list((tmp_path / "ganframe-inception").glob("folder-test-*.pt"))) == 1
