@@ -48,7 +48,8 @@ class Option:
     ``flags[0]`` is the option's name in messages. ``check(name, value)`` raises a UsageError for a
     value no run could use (called by :func:`validate` for values that are not ``None``). ``key``
     marks a shortcut that sets one key of a dict field (``--smooth`` sets ``loss_options["smooth"]``),
-    with its own command-line ``type``.
+    with its own command-line ``type``. ``parse(value, name)`` turns the command-line value into the
+    field's (``--eval-metrics fid,kid`` -> ``["fid", "kid"]``).
     """
 
     flags: tuple[str, ...]
@@ -58,10 +59,21 @@ class Option:
     check: Callable[[str, Any], None] | None = None
     key: str | None = None
     type: Any = None
+    parse: Callable[[Any, str], Any] | None = None
 
     @property
     def name(self) -> str:
         return self.flags[0]
+
+
+def comma_separated(value: str | None, option: str) -> list[str] | None:
+    """``"fid,kid"`` -> ``["fid", "kid"]`` (duplicates dropped); ``None`` (not given) stays ``None``."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"{option} expects metric names separated by commas, e.g. {option} fid,kid; got '{value}'.")
+    return list(dict.fromkeys(names))
 
 
 def option(*flags: str, help: str, also: tuple[Option, ...] = (), **settings: Any) -> dict[str, Any]:
@@ -218,6 +230,14 @@ class RunConfig:
         "--eval-samples", may_change_on_resume=True, check=positive_whole,
         help="Samples per --eval-every evaluation.",
     ))
+    eval_metrics: list[str] | None = field(default=None, metadata=option(
+        "--eval-metrics", may_change_on_resume=True, metavar="NAME,...", type=str, parse=comma_separated,
+        help="Metrics --eval-every scores, as `ganframe eval --metrics` (default: every default metric that accepts the data set).",
+    ))
+    eval_metric_options: dict[str, Any] = field(default_factory=dict, metadata=option(
+        "--eval-metric-option", may_change_on_resume=True, metavar="[NAME.]KEY=VALUE",
+        help="Option for the --eval-metrics, as `ganframe eval --metric-option` (repeatable).",
+    ))
     loss_options: dict[str, Any] = field(default_factory=dict, metadata=option(
         "--loss-option", help="KEY=VALUE passed to the loss (repeatable).",
         also=(Option(("--smooth",), key="smooth", type=float,
@@ -281,6 +301,11 @@ def validate(config: RunConfig) -> None:
         value = getattr(config, name)
         if opt.check is not None and value is not None:
             opt.check(opt.name, value)
+    if (config.eval_metrics or config.eval_metric_options) and not config.eval_every:
+        raise UsageError(
+            "--eval-metrics and --eval-metric-option choose what --eval-every scores; add --eval-every K "
+            "(score every K epochs), or use `ganframe eval RUN --metrics ...` after training."
+        )
     if config.cuda_graph and config.on_nan == "skip":
         raise UsageError(
             "--on-nan skip reads every loss on the host before its update, which a captured CUDA graph cannot do; "

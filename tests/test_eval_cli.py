@@ -68,7 +68,7 @@ def test_eval_of_a_ring_run_reports_its_mode_coverage(cli, tmp_path):
     assert 0 <= doc["modes_covered"] <= 8 and 0.0 <= doc["high_quality_share"] <= 1.0
     assert len(doc["mode_counts"]) == 8 and sum(doc["mode_counts"]) == doc["high_quality"]
     assert doc["high_quality"] == round(doc["high_quality_share"] * 500)
-    assert "classifier" not in doc and "ring" in doc["metric"]["source"]
+    assert "classifier" not in doc and list(doc["metrics"]) == ["dataset"] and "ring" in doc["source"]
     assert not (tmp_path / "ganframe-classifiers").exists()
     table = cli("eval", run, "--n", "500")
     assert table.exit_code == 0, table.output
@@ -76,20 +76,24 @@ def test_eval_of_a_ring_run_reports_its_mode_coverage(cli, tmp_path):
         assert text in table.stdout
 
 
-def test_an_unlabelled_data_set_without_a_metric_of_its_own_is_one_clear_error():
+def test_an_unlabelled_data_set_is_declined_by_the_classifier_and_scored_by_its_own_metric():
+    from types import SimpleNamespace
+
+    from ganframe.errors import MetricDeclined
+    from ganframe.evaluation.dataset_metric import dataset_metric
+    from ganframe.evaluation.evaluator import check_evaluable
     from ganframe.train.data import InMemoryDataset
-    from ganframe.errors import UsageError
-    from ganframe.evaluation.evaluator import check_evaluable, prepare_evaluator
 
     points = InMemoryDataset(torch.zeros(10, 2))
-    for call in (lambda: check_evaluable(points, "points"),
-                 lambda: prepare_evaluator(points, points, "points", "/nonexistent", device=torch.device("cpu"))):
-        with pytest.raises(UsageError, match="dataset 'points' has no labels and no quality metric of its own"):
-            call()
-    points.quality_metrics = lambda samples: {"mean": float(samples.mean())}
-    check_evaluable(points, "points")  # a metric of its own makes it evaluable
-    scores = prepare_evaluator(points, points, "points", "/nonexistent", device=torch.device("cpu")).score(torch.ones(4, 2))
-    assert scores == {"mean": 1.0}
+    spec = SimpleNamespace(train_set=points, dataset="points")
+    with pytest.raises(MetricDeclined, match="dataset 'points' has no labels"):
+        check_evaluable(points, "points")
+    with pytest.raises(MetricDeclined, match="dataset 'points' offers no quality metric of its own"):
+        dataset_metric(spec)
+    points.quality_metrics = lambda samples: {"mean": float(samples.mean()), "parts": [1, 2]}
+    metric = dataset_metric(spec)  # a metric of its own makes it evaluable
+    assert metric.score(torch.ones(4, 2)) == {"mean": 1.0}
+    assert metric.report(torch.ones(4, 2))["parts"] == [1, 2]
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,9 @@ from typing import Any
 import torch
 
 from ganframe.train import rng
-from ganframe.errors import UsageError
+from ganframe.errors import MetricDeclined
 from ganframe.evaluation import cache
 from ganframe.evaluation.classifier import Classifier, Recipe, classify, logits_accuracy, train_classifier
-from ganframe.evaluation.dataset_metric import DatasetMetricEvaluator, own_metric
 from ganframe.evaluation.metrics import (
     class_shares,
     classes_covered,
@@ -41,14 +40,11 @@ def _quiet(_message: str) -> None:
 
 
 def check_evaluable(dataset: Any, name: str, *, what: str = "ganframe eval") -> None:
-    """A UsageError unless ``dataset`` has its own quality metric or is a labelled image data set
-    held in memory."""
-    if own_metric(dataset) is not None:
-        return
+    """:class:`MetricDeclined` (a UsageError) unless ``dataset`` is a labelled image data set held in memory."""
     labels = getattr(dataset, "labels", None)
     data = getattr(dataset, "data", None)
     if labels is None or int(getattr(dataset, "num_classes", 0) or 0) < 2:
-        raise UsageError(
+        raise MetricDeclined(
             f"{what} scores samples with a classifier trained on the data set's class labels, but "
             f"dataset '{name}' has no labels and no quality metric of its own (quality_metrics), so it cannot "
             "be evaluated. Use a labelled image data set such as 'mnist' or 'fashion-mnist', or one that "
@@ -56,7 +52,7 @@ def check_evaluable(dataset: Any, name: str, *, what: str = "ganframe eval") -> 
         )
     if not isinstance(data, torch.Tensor) or data.dim() != 4:
         shape = tuple(data.shape[1:]) if isinstance(data, torch.Tensor) else "unknown"
-        raise UsageError(
+        raise MetricDeclined(
             f"{what} needs images (channels x height x width) held in memory "
             f"(ganframe.train.data.InMemoryDataset), but dataset '{name}' has samples of shape {shape}."
         )
@@ -156,12 +152,8 @@ def _obtain(
 def prepare_evaluator(
     train_set: Any, test_set: Any, dataset_name: str, data_root: Path, *, device: torch.device,
     notify: Notify = _quiet, recipe: Recipe = Recipe(),
-) -> Evaluator | DatasetMetricEvaluator:
-    """The data set's own metric when it has one (see :mod:`.dataset_metric`); otherwise the
-    classifier (cached or trained now) plus the test split's feature statistics."""
-    metric = own_metric(train_set)
-    if metric is not None:
-        return DatasetMetricEvaluator(metric, dataset_name, info={"source": f"dataset '{dataset_name}' (its own quality_metrics)"})
+) -> Evaluator:
+    """Classifier (cached or trained now) plus the test split's feature statistics."""
     check_evaluable(train_set, dataset_name)
     check_evaluable(test_set, dataset_name)
     classifier, info, classified = _obtain(

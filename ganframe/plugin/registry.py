@@ -27,7 +27,7 @@ from typing import Any
 from ganframe.config import GLOBAL_DEFAULTS, OPTIMIZERS
 from ganframe.errors import PluginError, UsageError, describe_exception, did_you_mean, quoted_list
 
-KINDS = ("generator", "discriminator", "loss", "dataset", "logger")
+KINDS = ("generator", "discriminator", "loss", "dataset", "logger", "metric")
 
 #: metadata each kind accepts besides ``help`` (anything else is a plugin bug)
 METADATA_BY_KIND = {
@@ -36,6 +36,7 @@ METADATA_BY_KIND = {
     "loss": set(),
     "dataset": {"defaults"},
     "logger": set(),
+    "metric": {"default"},
 }
 
 #: run settings a generator or a data set may recommend through ``defaults=``
@@ -68,6 +69,11 @@ class Component:
     @property
     def conditional(self) -> bool:
         return bool(self.metadata.get("conditional", False))
+
+    @property
+    def default(self) -> bool:
+        """A metric scored when the user names none (``register(..., default=True)``)."""
+        return bool(self.metadata.get("default", False))
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -142,6 +148,8 @@ def check_registration(
             )
     if not isinstance(metadata.get("conditional", False), bool):
         raise TypeError(f"{kind} '{name}': conditional must be True or False; got {metadata['conditional']!r}")
+    if not isinstance(metadata.get("default", False), bool):
+        raise TypeError(f"{kind} '{name}': default must be True or False; got {metadata['default']!r}")
     _check_defaults(kind, name, metadata.get("defaults"))
     return Component(
         kind=kind,

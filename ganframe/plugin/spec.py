@@ -63,7 +63,9 @@ class Register(Protocol):
       among ``loss``, ``latent_dim``, ``batch_size``, ``lr``, ``beta1``,
       ``beta2``, ``optimizer``, ``g_ema``, such as
       ``{"latent_dim": 64, "batch_size": 100}``; a user's explicit option
-      always wins).
+      always wins); only for metrics: ``default`` (bool, scored by
+      ``ganframe eval`` and ``--eval-every`` when no ``--metrics`` is given,
+      on every data set the metric does not decline).
 
     A malformed call raises, which fails (and skips) the registering plugin
     with a message naming the mistake.
@@ -176,6 +178,37 @@ def register_loggers(register: Register) -> None:
     :param register: call it once per logger, as described above; see
         :class:`Register` for its arguments. Registering nothing is fine.
     :returns: nothing; a returned value is ignored.
+    """
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """Register sample-quality metrics, chosen with ``ganframe eval --metrics NAME,...``
+    and ``ganframe run --eval-metrics NAME,...``.
+
+    Called once when plugins load. For each metric call
+    ``register(name, factory, help=..., default=False)``.
+
+    :param register: the :class:`Register` callable; ``default=True`` puts the
+        metric in the set scored when the user names none (today's
+        ``classifier`` figures are such a default).
+
+    ``factory(spec: ganframe.MetricSpec)`` returns an object with
+    ``score(samples, labels=None) -> dict[str, float]``: ``samples`` are
+    generated samples shaped like the data set's (``(N, *sample_shape)`` in
+    ``[-1, 1]``), ``labels`` the classes a conditional generator was asked for
+    (or ``None``); the figures are finite floats under the same keys on every
+    call (they are logged as ``eval/<key>``). The factory must be cheap: it
+    only checks that it can score ``spec.dataset`` and reads its options
+    (``spec.options``, from ``--metric-option KEY=VALUE`` or
+    ``NAME.KEY=VALUE``). A metric that cannot score the data set raises
+    :class:`ganframe.MetricDeclined` with one sentence saying why; that is an
+    error when the user asked for the metric, and skips it when it was a
+    default. Expensive preparation (a classifier, real-image statistics) goes
+    in an optional ``prepare()`` method, called once, on the main process,
+    before the first ``score``. An optional ``report(samples, labels)`` returns
+    a richer JSON-able dict for ``ganframe eval --json`` (default: ``score``).
+    ``ganframe.testing.check_metric`` checks this contract.
     """
 
 

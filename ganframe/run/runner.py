@@ -125,7 +125,8 @@ def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, expl
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
     # every rank checks the data set (none waits for a rank 0 that stopped); only rank 0 scores samples
     periodic = build_periodic_evaluation(
-        setup, notify=lambda text: print(text, file=stream or sys.stdout, flush=True), score=processes.is_main
+        setup, notify=lambda text: print(text, file=stream or sys.stdout, flush=True), score=processes.is_main,
+        registry=plugins.registry,
     )
     evaluation = [periodic] if periodic is not None else []
     trainer = Trainer(setup, plugins.manager, run_dir=run_dir, processes=processes)
