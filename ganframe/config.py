@@ -10,6 +10,7 @@ generator's registered ``defaults``, then :data:`GLOBAL_DEFAULTS`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,27 +107,77 @@ def check_choice(option: str, value: str, valid: tuple[str, ...]) -> None:
         )
 
 
+#: the seeds torch's generators accept (``torch.manual_seed``); seeds derived from it wrap around
+SEED_LIMIT = 2**64
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The valid values of one numeric setting: finite, within ``low``..``high`` (each end open or closed)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = True
+    integer: bool = False
+    #: how to say what is valid, e.g. "a positive learning rate such as 2e-4"
+    valid: str = ""
+
+    def holds(self, value: float) -> bool:
+        if self.integer and not isinstance(value, int):
+            return False
+        if not isinstance(value, int) and not math.isfinite(value):
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or (value < self.high if self.high_open else value <= self.high)
+
+
+#: every numeric RunConfig field, with the option that sets it and what it accepts (None: not set yet)
+NUMBER_RULES: dict[str, tuple[str, Bounds]] = {
+    "epochs": ("--epochs", Bounds(0, low_open=True, integer=True, valid="a positive whole number")),
+    "max_steps": ("--max-steps", Bounds(0, low_open=True, integer=True, valid="a positive whole number")),
+    "batch_size": ("--batch-size", Bounds(0, low_open=True, integer=True, valid="a positive whole number")),
+    "latent_dim": ("--latent-dim", Bounds(0, low_open=True, integer=True, valid="a positive whole number")),
+    "log_every": ("--log-every", Bounds(0, low_open=True, integer=True, valid="a positive whole number")),
+    "eval_every": ("--eval-every", Bounds(0, low_open=True, integer=True, valid="a positive whole number")),
+    "eval_samples": ("--eval-samples", Bounds(0, low_open=True, integer=True, valid="a positive whole number")),
+    "keep_checkpoints": ("--keep-checkpoints", Bounds(0, integer=True, valid="0 (keep all) or a positive whole number")),
+    "seed": ("--seed", Bounds(0, SEED_LIMIT, integer=True, valid=f"a whole number from 0 to {SEED_LIMIT - 1} (2**64 - 1)")),
+    "lr": ("--lr", Bounds(0, low_open=True, valid="a positive, finite learning rate, e.g. 2e-4")),
+    "beta1": ("--beta1", Bounds(0, 1, valid="in [0, 1), e.g. 0.5")),
+    "beta2": ("--beta2", Bounds(0, 1, valid="in [0, 1), e.g. 0.999")),
+    "momentum": ("--momentum", Bounds(0, 1, valid="in [0, 1) (0: plain SGD), e.g. 0.9")),
+    "g_ema": ("--g-ema", Bounds(0, 1, valid="a decay in [0, 1), e.g. 0.999 (0 turns the average off)")),
+}
+
+
+def check_number(option: str, value: Any, bounds: Bounds) -> None:
+    """A UsageError naming ``option`` unless ``value`` is finite and within ``bounds``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not bounds.holds(value):
+        raise UsageError(f"{option} must be {bounds.valid}; got {value}.")
+
+
+def check_seed(seed: int | None, option: str = "--seed") -> None:
+    """Seeds outside what torch accepts fail at once, not deep inside torch."""
+    if seed is not None:
+        check_number(option, seed, NUMBER_RULES["seed"][1])
+
+
 def validate(config: RunConfig) -> None:
-    """Reject values no run could use, each with one sentence naming the option."""
-    positive = {"--epochs": config.epochs, "--batch-size": config.batch_size, "--latent-dim": config.latent_dim,
-                "--max-steps": config.max_steps, "--log-every": config.log_every,
-                "--eval-every": config.eval_every, "--eval-samples": config.eval_samples}
-    for option, value in positive.items():
-        if value is not None and value <= 0:
-            raise UsageError(f"{option} must be a positive whole number; got {value}.")
-    if config.lr is not None and config.lr <= 0:
-        raise UsageError(f"--lr must be positive; got {config.lr}.")
-    for option, value in (("--beta1", config.beta1), ("--beta2", config.beta2)):
-        if value is not None and not 0.0 <= value < 1.0:
-            raise UsageError(f"{option} must be in [0, 1); got {value}.")
-    if config.g_ema is not None and not 0.0 <= config.g_ema < 1.0:
-        raise UsageError(
-            f"--g-ema must be a decay in [0, 1), e.g. 0.999 (0 turns the average off); got {config.g_ema}."
-        )
-    if config.keep_checkpoints < 0:
-        raise UsageError(f"--keep-checkpoints must be 0 (keep all) or positive; got {config.keep_checkpoints}.")
+    """Reject values no run could use, each with one sentence naming the option: every number
+    finite and in range (:data:`NUMBER_RULES`), every choice valid, settings that fit together."""
+    for name, (option, bounds) in NUMBER_RULES.items():
+        value = getattr(config, name)
+        if value is not None:
+            check_number(option, value, bounds)
     if config.optimizer is not None:
         check_choice("--optimizer", config.optimizer, OPTIMIZERS)
+        if config.optimizer != "sgd" and config.momentum:
+            raise UsageError(
+                f"--momentum {config.momentum} applies only to --optimizer sgd, but this run uses "
+                f"{config.optimizer}; add --optimizer sgd or leave --momentum out."
+            )
     check_choice("--device", config.device, DEVICES)
     check_choice("--sample-mode", config.sample_mode, SAMPLE_MODES)
     check_choice("--data-path", config.data_path, DATA_PATHS)

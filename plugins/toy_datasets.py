@@ -27,9 +27,22 @@ def ring(spec):
     radius = spec.options.get("radius", 0.8)
     std = spec.options.get("std", 0.02)
     samples = spec.options.get("samples", 16000)
+    _check_ring(modes=modes, radius=radius, std=std, samples=samples)
     generator = torch.Generator().manual_seed(0 if spec.train else 1)
     mode = torch.randint(0, modes, (samples,), generator=generator)
     angle = mode.float() * (2 * math.pi / modes)
     centres = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1) * radius
     points = centres + std * torch.randn(samples, 2, generator=generator)
     return InMemoryDataset(points.clamp_(-1.0, 1.0))
+
+
+def _check_ring(*, modes: int, radius: float, std: float, samples: int) -> None:
+    """Options no ring can be drawn from, refused with the option's name (before any tensor is made)."""
+    from ganframe import UsageError
+
+    rules = {"modes": (modes, modes >= 1, "at least 1"), "samples": (samples, samples >= 1, "at least 1"),
+             "radius": (radius, 0 < radius <= 1, "in (0, 1] (points are clamped to [-1, 1])"),
+             "std": (std, std >= 0, "0 or more")}
+    for key, (value, ok, valid) in rules.items():
+        if not ok:
+            raise UsageError(f"--dataset-option {key}={value} is out of range for dataset 'ring': {key} must be {valid}.")

@@ -19,11 +19,11 @@ from typing import Any, TextIO
 
 from ganframe.train import distributed
 
-from ganframe.run import resume
+from ganframe.run import disk, resume
 from ganframe.run.assemble import build_setup
 from ganframe.config import RunConfig
 from ganframe.train.engine import Trainer
-from ganframe.errors import UsageError
+from ganframe.errors import TrainingError, UsageError
 from ganframe.evaluation.periodic import build_periodic_evaluation
 from ganframe.plugin.manager import PluginSet
 from ganframe.outputs.progress import ProgressReporter
@@ -98,7 +98,13 @@ def train(
         # pluggy calls the last registered first: evaluation logs its figures before the others write theirs
         per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or []), *evaluation]
         with registered(plugins.manager, per_run), stop_on_signals(trainer.state, notes):
-            state = trainer.fit()
+            try:
+                state = trainer.fit()
+            except Exception as exc:  # a full or read-only disk: say so, and what survives
+                failure = disk.disk_failure(exc)
+                if failure is None:
+                    raise
+                raise TrainingError(disk.disk_failure_message(failure, trainer.state)) from exc
     except BaseException:
         processes.close(wait=False)
         raise
@@ -121,6 +127,8 @@ def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, expl
     run_dir = Path(setup.config.out) if setup.config.out else processes.from_main(default_run_dir(setup.config))
     if resume_from is None:
         check_run_dir(run_dir)
+    if processes.is_main:
+        disk.check_output_folder(run_dir, "--out" if resume_from is None else "--resume")
     setup.config.out = str(run_dir)
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
     # every rank checks the data set (none waits for a rank 0 that stopped); only rank 0 scores samples

@@ -91,7 +91,7 @@ def sample_shape_of(dataset) -> tuple[int, ...]:
 def epoch_permutation(num_samples: int, seed: int, epoch: int) -> torch.Tensor:
     """The sample order of ``epoch`` (0-based): a function of seed and epoch only,
     so a resumed run can continue the same order mid-epoch."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    generator = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**64)  # any --seed torch accepts
     return torch.randperm(num_samples, generator=generator)
 
 
@@ -178,7 +178,7 @@ class LoaderBatches:
             pin_memory=self.device.type == "cuda",
             # its own generator: without one, DataLoader draws a seed from the global RNG and
             # shifts the noise stream of training
-            generator=torch.Generator().manual_seed(self.seed + epoch),
+            generator=torch.Generator().manual_seed((self.seed + epoch) % 2**64),
         )
         for x, y in loader:
             x = x.to(self.device, non_blocking=True)
