@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ganframe.config import GLOBAL_DEFAULTS, OPTIMIZERS
-from ganframe.errors import PluginError, UsageError, describe_exception, did_you_mean, quoted_list
+from ganframe.errors import GanframeError, PluginError, UsageError, describe_exception, did_you_mean, quoted_list
 
 KINDS = ("generator", "discriminator", "loss", "dataset", "logger")
 
@@ -99,6 +99,20 @@ class Component:
                 f"'{self.factory}' is a {type(target).__name__}, not a callable factory."
             )
         return target
+
+    def build(self, *args: Any) -> Any:
+        """Call the factory; an exception other than a :class:`GanframeError` (the factory refusing
+        bad options) is the plugin's bug, reported as a :class:`PluginError` naming the plugin,
+        its distribution and its own line (:mod:`ganframe.plugin.failures`)."""
+        factory = self.load()
+        try:
+            return factory(*args)
+        except GanframeError:
+            raise
+        except Exception as exc:
+            from ganframe.plugin.failures import factory_failure
+
+            raise PluginError(factory_failure(self, exc, factory)) from exc
 
 
 def help_from_factory(factory: Callable[..., Any] | str) -> str:

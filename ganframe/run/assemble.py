@@ -100,7 +100,7 @@ def load_dataset(component: Component, config: RunConfig, *, train: bool = True)
     """The data set and the options it used."""
     options = Options(config.dataset_options, owner=f"dataset '{component.name}'")
     spec = DatasetSpec(root=resolve_data_root(config.data_root), train=train, options=options)
-    dataset = component.load()(spec)
+    dataset = component.build(spec)
     options.check_all_read()
     return dataset, options.effective()
 
@@ -109,8 +109,8 @@ def build_networks(components: Components, spec: ModelSpec) -> tuple[nn.Module, 
     """Build G and D from one spec; both read the same ``--model-option`` values."""
     g_spec = ModelSpec(spec.sample_shape, spec.num_classes, spec.latent_dim, components.generator.conditional, spec.options)
     d_spec = ModelSpec(spec.sample_shape, spec.num_classes, spec.latent_dim, components.discriminator.conditional, spec.options)
-    generator = components.generator.load()(g_spec)
-    discriminator = components.discriminator.load()(d_spec)
+    generator = components.generator.build(g_spec)
+    discriminator = components.discriminator.build(d_spec)
     spec.options.check_all_read()
     for kind, net in (("generator", generator), ("discriminator", discriminator)):
         if not isinstance(net, nn.Module):
@@ -155,12 +155,53 @@ def check_networks(components: Components, spec: ModelSpec, generator: nn.Module
 def build_loss(component: Component, config: RunConfig):
     """The loss object and the options it used."""
     options = Options(config.loss_options, owner=f"loss '{component.name}'")
-    loss = component.load()(LossSpec(options=options))
+    loss = component.build(LossSpec(options=options))
     options.check_all_read()
     for method in ("discriminator_loss", "generator_loss"):
         if not callable(getattr(loss, method, None)):
             raise PluginContractError(f"Loss '{component.qualified_name}' has no {method}(inputs) method.")
     return loss, options.effective()
+
+
+def check_loss_runs(components: Components, loss: Any, num_classes: int, sample_shape: tuple[int, ...]) -> None:
+    """Both phases of one step through the loss, on the plugin test kit's tiny networks (conditional
+    when the model is), so a loss that mishandles labels fails now with the kit's message instead
+    of with a raw TypeError mid-run. It runs on a copy of the loss (a loss may count its calls), and
+    training's random numbers are left as they were; a loss that cannot be copied is not checked."""
+    import copy
+
+    from ganframe.plugin.failures import origin, plugin_line
+    from ganframe.testing._common import without_label
+    from ganframe.testing.loss_checks import LATENT, _Phases, _Tiny
+
+    component = components.loss
+    classes = num_classes if components.conditional else 0
+    size = int(torch.Size(sample_shape).numel())
+    label = f"loss '{component.qualified_name}'"
+    try:
+        loss = copy.deepcopy(loss)
+    except Exception:
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        generator = _Tiny(LATENT, size, classes, sample_shape, tanh=True)
+        discriminator = _Tiny(size, 1, classes, (1,), tanh=False)
+        phases = _Phases(label, loss, generator, discriminator, classes, 2, sample_shape)
+        try:
+            phases.value("discriminator_loss", phases.discriminator_inputs())
+            phases.value("generator_loss", phases.generator_inputs())
+        except AssertionError as exc:
+            cause = exc.__context__
+            line = plugin_line(cause, type(loss)) if cause is not None else None
+            where = f" (at {line[0]}:{line[1]})" if line else ""
+            hint = (" The model is conditional: a loss that calls the discriminator itself must pass the labels, "
+                    "inputs.discriminator(x, inputs.real_labels or inputs.fake_labels).") if classes else ""
+            raise PluginContractError(
+                f"The {label} of {origin(component.plugin, component.distribution, component.version)} fails on "
+                f"{'labelled' if classes else 'unlabelled'} batches: {without_label(label, exc).rstrip('.')}{where}."
+                f"{hint} ganframe runs every loss once on tiny networks before training, as "
+                f"ganframe.testing.check_loss(..., conditional={bool(classes)}) does; nothing was written."
+            ) from exc
 
 
 def check_labels(components: Components, dataset: Any, dataset_name: str) -> int:
@@ -186,6 +227,7 @@ def build_setup(config: RunConfig, registry: Registry) -> Setup:
     loss, config.loss_options = build_loss(components.loss, config)
     dataset, config.dataset_options = load_dataset(components.dataset, config)
     num_classes = check_labels(components, dataset, config.dataset)
+    check_loss_runs(components, loss, num_classes, sample_shape_of(dataset))
     model_options = Options(config.model_options, owner=f"model '{config.model}'")
     spec = ModelSpec(sample_shape_of(dataset), num_classes, config.latent_dim, components.conditional, model_options)
     # initial weights are a function of the seed alone, not of whatever ran earlier in this process

@@ -56,18 +56,26 @@ def check_run_dir(path: Path) -> None:
 
 def build_loggers(names: list[str], plugins: PluginSet, run_dir: Path, config: dict[str, Any]) -> list[Any]:
     """Logger plugin objects for ``--logger`` names (factories must not write files yet)."""
-    return [plugins.registry.get("logger", name, option="--logger").load()(run_dir, config) for name in names]
+    loggers = []
+    for name in names:
+        component = plugins.registry.get("logger", name, option="--logger")
+        logger = component.build(run_dir, config)
+        plugins.owners[id(logger)] = component  # checked like a plugin module when registered
+        loggers.append(logger)
+    return loggers
 
 
 @contextmanager
-def registered(manager, plugins: list[Any]):
+def registered(plugin_set: PluginSet, plugins: list[Any]):
     """Register per-run plugin objects for the duration of a run."""
-    for plugin in plugins:
-        manager.register(plugin)
+    manager = plugin_set.manager
     try:
+        for plugin in plugins:
+            plugin_set.register_run_plugin(plugin)
         yield
     finally:
         for plugin in plugins:
+            plugin_set.owners.pop(id(plugin), None)
             if manager.is_registered(plugin):
                 manager.unregister(plugin)
 
@@ -97,7 +105,7 @@ def train(
         run_dir = trainer.state.run_dir
         # pluggy calls the last registered first: evaluation logs its figures before the others write theirs
         per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or []), *evaluation]
-        with registered(plugins.manager, per_run), stop_on_signals(trainer.state, notes):
+        with registered(plugins, per_run), stop_on_signals(trainer.state, notes):
             try:
                 state = trainer.fit()
             except Exception as exc:  # a full or read-only disk: say so, and what survives

@@ -145,7 +145,7 @@ def load_generator(
             f"Checkpoint {payload['path']} was trained with generator '{name}', which is not installed "
             "here; install the plugin that provides it (see `ganframe plugins`)."
         )
-    generator = component.load()(spec)
+    generator = component.build(spec)
     try:
         generator.load_state_dict(state_dict)
     except RuntimeError as exc:
