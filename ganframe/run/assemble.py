@@ -56,13 +56,18 @@ class Setup:
     device: torch.device
 
 
-def _network(registry: Registry, kind: str, name: str | None, model: str) -> Component:
+#: the distribution of ganframe's built-in components: what a default name means when it is ambiguous
+BUILTIN_DISTRIBUTION = "ganframe"
+
+
+def _network(registry: Registry, kind: str, name: str | None, model: str, model_typed: bool = True) -> Component:
     if name is not None:
         return registry.get(kind, name, option=f"--{kind}")
-    found = registry.find(kind, model, option="--model")
+    by_default = {} if model_typed else {"prefer": (BUILTIN_DISTRIBUTION,), "source": f"the default of --model, {model}"}
+    found = registry.find(kind, model, option="--model", **by_default)
     if found is None:
         other = "discriminator" if kind == "generator" else "generator"
-        half = registry.find(other, model, option="--model")
+        half = registry.find(other, model, option="--model", **by_default)
         if half is not None:  # a plugin registered only one half of the model
             raise UsageError(
                 f"Model '{model}' has a {other} (from {half.distribution or half.plugin}) but no {kind} "
@@ -73,15 +78,33 @@ def _network(registry: Registry, kind: str, name: str | None, model: str) -> Com
     return found
 
 
-def resolve_components(config: RunConfig, registry: Registry) -> Components:
+def resolve_components(config: RunConfig, registry: Registry, typed: set[str] | None = None) -> Components:
     """Look up every named component; unknown names raise with a suggestion. Without ``--loss``
-    the loss is the generator's default (``defaults={"loss": ...}``), else ``bce``."""
-    generator = _network(registry, "generator", config.generator, config.model)
+    the loss is the generator's default (``defaults={"loss": ...}``), else ``bce``.
+
+    ``typed`` names the RunConfig fields the user typed (``None``: treat every name given as typed).
+    Only a typed name may be ambiguous; a default one that several distributions register
+    resolves to the model's own distribution's component, else ganframe's built-in."""
+    def was_typed(name: str) -> bool:
+        return typed is None or name in typed
+
+    model_typed = was_typed("model")
+    generator = _network(registry, "generator", config.generator, config.model, model_typed)
+    if config.loss is not None and was_typed("loss"):
+        loss = registry.get("loss", config.loss, option="--loss")
+    else:
+        source = (f"the default loss of model '{generator.qualified_name}', from its registered defaults"
+                  if "loss" in generator.defaults and config.loss is None
+                  else "the loss the run was started with" if config.loss is not None else "ganframe's default loss")
+        loss = registry.get("loss", setting(config, "loss", generator.defaults), option="--loss",
+                            prefer=(generator.distribution, BUILTIN_DISTRIBUTION), source=source)
+    dataset_default = {} if was_typed("dataset") else {
+        "prefer": (BUILTIN_DISTRIBUTION,), "source": f"the default of --dataset, {config.dataset}"}
     return Components(
         generator=generator,
-        discriminator=_network(registry, "discriminator", config.discriminator, config.model),
-        loss=registry.get("loss", setting(config, "loss", generator.defaults), option="--loss"),
-        dataset=registry.get("dataset", config.dataset, option="--dataset"),
+        discriminator=_network(registry, "discriminator", config.discriminator, config.model, model_typed),
+        loss=loss,
+        dataset=registry.get("dataset", config.dataset, option="--dataset", **dataset_default),
     )
 
 
@@ -216,16 +239,19 @@ def check_labels(components: Components, dataset: Any, dataset_name: str) -> int
     return num_classes
 
 
-def build_setup(config: RunConfig, registry: Registry) -> Setup:
-    """Resolve, load and build everything for a run, raising on any user mistake."""
-    components = resolve_components(config, registry)
+def build_setup(config: RunConfig, registry: Registry, typed: set[str] | None = None) -> Setup:
+    """Resolve, load and build everything for a run, raising on any user mistake. ``typed``: the
+    fields the user typed (see :func:`resolve_components`). The config keeps the component options
+    as given: a factory's own defaults are not recorded as if the user had chosen them (they would
+    be passed back on resume and to the held-out split, whose defaults may differ)."""
+    components = resolve_components(config, registry, typed)
     config = resolve(config, components.generator.defaults, str(resolve_data_root(config.data_root)))
     device = resolve_device(config.device)
     if config.cuda_graph and device.type != "cuda":
         raise UsageError(f"--cuda-graph needs a CUDA device, but this run uses {device}; leave it out or use --device cuda.")
     torch.manual_seed(config.seed)  # initial weights are part of what --seed repeats
-    loss, config.loss_options = build_loss(components.loss, config)
-    dataset, config.dataset_options = load_dataset(components.dataset, config)
+    loss, _ = build_loss(components.loss, config)
+    dataset, _ = load_dataset(components.dataset, config)
     num_classes = check_labels(components, dataset, config.dataset)
     check_loss_runs(components, loss, num_classes, sample_shape_of(dataset))
     model_options = Options(config.model_options, owner=f"model '{config.model}'")
@@ -234,7 +260,6 @@ def build_setup(config: RunConfig, registry: Registry) -> Setup:
     # (several runs in one process, the ranks of a distributed run, a run and its restart)
     torch.manual_seed(config.seed)
     generator, discriminator = build_networks(components, spec)
-    config.model_options = model_options.effective()
     generator, discriminator = generator.to(device), discriminator.to(device)
     check_networks(components, spec, generator, discriminator)
     return Setup(config, components, dataset, spec, generator, discriminator, loss, device)

@@ -88,17 +88,18 @@ def train(
     interactive: bool | None = None,
     extra_plugins: list[Any] | None = None,
     resume_from: str | Path | None = None,
-    explicit: frozenset[str] | set[str] = frozenset(),
+    explicit: frozenset[str] | set[str] | None = None,
     notes: TextIO | None = None,
 ) -> RunState:
     """Train as ``config`` says and return the final state; raises GanframeError on user mistakes.
 
     ``resume_from`` continues that run directory; ``explicit`` names the RunConfig fields
-    the user set (only those are checked against, or may change, the resumed run).
+    the user set (only those are checked against, or may change, the resumed run; only those names
+    may be ambiguous: ``None``, as from the API, counts every name in ``config`` as set).
     Notes for the user (resume fallbacks) go to ``notes`` (stderr)."""
     processes = distributed.from_environment(config.device)
     try:
-        trainer, loggers, evaluation, messages = _prepare(config, plugins, processes, resume_from, set(explicit), stream)
+        trainer, loggers, evaluation, messages = _prepare(config, plugins, processes, resume_from, explicit, stream)
         if processes.is_main:
             for message in messages:
                 (notes or sys.stderr).write(f"ganframe: {message}\n")
@@ -120,17 +121,17 @@ def train(
     return state
 
 
-def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, explicit: set[str], stream=None):
+def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, typed: set[str] | None, stream=None):
     """The trainer (restored from a checkpoint when resuming), the loggers, the ``--eval-every``
     plugin (a list of zero or one) and notes for the user;
     every check runs here, before any file of the run changes."""
-    payload, messages = None, []
+    payload, messages, explicit = None, [], set(typed or ())
     if resume_from is not None:
         plan = resume.plan(resume_from, config, explicit, processes)
         config, payload, messages = plan.config, plan.payload, plan.notes
     else:
         config = _agree_on_new_run(config, processes)
-    setup = build_setup(config, plugins.registry)
+    setup = build_setup(config, plugins.registry, None if typed is None else set(typed))
     processes.check(setup.config, setup.device)
     run_dir = Path(setup.config.out) if setup.config.out else processes.from_main(default_run_dir(setup.config))
     if resume_from is None:

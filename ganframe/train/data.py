@@ -44,10 +44,8 @@ class InMemoryDataset(Dataset):
         num_classes: int = 0,
         class_names: Sequence[str] | None = None,
     ):
-        if labels is not None and len(labels) != len(data):
-            raise ValueError(f"{len(data)} samples but {len(labels)} labels")
-        if labels is not None and num_classes <= 0:
-            num_classes = int(labels.max().item()) + 1 if len(labels) else 0
+        if labels is not None:
+            num_classes = _checked_classes(labels, len(data), num_classes)
         self.data = data
         self.labels = labels.long() if labels is not None else None
         self.num_classes = num_classes if labels is not None else 0
@@ -71,6 +69,28 @@ class InMemoryDataset(Dataset):
         return InMemoryDataset(
             self.data.to(device), labels, num_classes=self.num_classes, class_names=self.class_names
         )
+
+
+def _checked_classes(labels: torch.Tensor, samples: int, num_classes: int) -> int:
+    """The number of classes, after refusing labels a conditional model would index out of range
+    (an IndexError mid-training) or silently truncate (float labels)."""
+    if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or len(labels) != samples:
+        shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise ValueError(f"{samples} samples need labels of shape ({samples},): one class index per sample; got {shape}")
+    if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
+        raise ValueError(f"labels must be whole class indices (an integer tensor such as torch.long); got {labels.dtype}")
+    if not len(labels):
+        return max(num_classes, 0)
+    low, high = int(labels.min().item()), int(labels.max().item())
+    if num_classes <= 0:
+        num_classes = high + 1
+    if low < 0 or high >= num_classes:
+        bad = int(torch.nonzero((labels < 0) | (labels >= num_classes))[0].item())
+        raise ValueError(
+            f"labels run from {low} to {high}, outside 0..{num_classes - 1} ({num_classes} classes): "
+            f"label {int(labels[bad].item())} at index {bad}"
+        )
+    return num_classes
 
 
 def scale_to_unit_range(batch: torch.Tensor) -> torch.Tensor:
