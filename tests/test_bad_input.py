@@ -55,9 +55,17 @@ def test_every_number_rule_names_its_option_for_nan():
             validate(RunConfig(**{name: float("nan")}))
 
 
-def test_the_largest_seed_torch_accepts_trains(cli, tmp_path):
-    result = cli("run", *RING, "--max-steps", 2, "--seed", 2**64 - 1, "--out", tmp_path / "run")
+def test_the_largest_seed_torch_accepts_trains_and_sample_refuses_bad_seeds_and_paths(cli, tmp_path):
+    run = tmp_path / "run"
+    result = cli("run", *RING, "--max-steps", 2, "--seed", 2**64 - 1, "--out", run)
     assert result.exit_code == 0, result.output
+    (tmp_path / "some_file").write_text("x")
+    for args, expected in ((["--seed", "-1"], "--seed"), (["--seed", str(2**64)], "--seed"),
+                           (["--out", tmp_path / "some_file" / "x.png"], "is a file, not a folder"),
+                           (["--out", "/proc/ganframe-test/x.png"], "cannot be written")):
+        args = args if "--out" in args else [*args, "--out", tmp_path / "x.png"]
+        assert expected in refused(cli("sample", run, *args), 2)
+    assert cli("sample", run, "--seed", 2**64 - 1, "--out", tmp_path / "new" / "x.pt").exit_code == 0
 
 
 def test_out_under_a_file_is_refused(cli, tmp_path):

@@ -33,6 +33,9 @@ def sample(
         raise UsageError(f"--out {out} must end in .png (a grid) or .pt (tensors); got '{out.suffix or 'no suffix'}'.")
     check_sampling_options(mode, weights, device)
     check_seed(seed)
+    from ganframe.run.disk import check_output_folder
+
+    check_output_folder(out.parent, "--out", shown=out)  # before the generator is loaded
     from ganframe.plugin.manager import get_plugins
 
     plugins = get_plugins()

@@ -40,15 +40,18 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def check_output_folder(run_dir: Path, option: str = "--out") -> None:
-    """A UsageError unless ``run_dir`` (existing or not) can be created and written."""
+def check_output_folder(run_dir: Path, option: str = "--out", shown: Path | None = None) -> None:
+    """A UsageError unless ``run_dir`` (existing or not) can be created and written; messages show
+    ``option shown`` (default: ``run_dir``; a file's path when ``run_dir`` is the folder it goes in)."""
     run_dir = Path(run_dir)
+    if shown is not None and Path(shown).is_dir():
+        raise UsageError(f"{option} {shown} is a folder; give a file name inside it, e.g. {Path(shown) / 'samples.png'}.")
     existing = Path(os.path.abspath(run_dir))
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
         raise UsageError(
-            f"{option} {run_dir} cannot be created: {existing} is a file, not a folder. Choose an {option} "
+            f"{option} {shown or run_dir} cannot be created: {existing} is a file, not a folder. Choose an {option} "
             "whose parent folders are folders (nothing was written)."
         )
     try:
@@ -56,7 +59,7 @@ def check_output_folder(run_dir: Path, option: str = "--out") -> None:
     except OSError as exc:
         where = "in it" if existing == Path(os.path.abspath(run_dir)) else f"in {existing}, where it would be created"
         raise UsageError(
-            f"{option} {run_dir} cannot be written: creating a file {where} failed ({_reason(exc)}, "
+            f"{option} {shown or run_dir} cannot be written: creating a file {where} failed ({_reason(exc)}, "
             f"errno {exc.errno}). Choose an {option} on a writable disk, in a folder you may write to "
             "(nothing was written)."
         ) from None
