@@ -162,7 +162,9 @@ class PluginSet:
             )
         for problem in problems:
             (stream or sys.stderr).write(f"ganframe: warning: {problem}\n")
-        HookGuard.of(self.manager).guard(self.manager, obj, f"The {label}")
+        guard = HookGuard.of(self.manager)
+        if guard is not None:
+            guard.guard(self.manager, obj, f"The {label}")
 
 
 def _strict() -> bool:
@@ -210,6 +212,10 @@ class HookGuard:
     """
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget earlier runs' failures: every plugin's hooks are called again (a new run)."""
         self.pending: list[HookFailure] = []
         self.stopped: set[int] = set()
         self.depth = 0

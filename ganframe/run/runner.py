@@ -25,7 +25,7 @@ from ganframe.config import RunConfig
 from ganframe.train.engine import Trainer
 from ganframe.errors import TrainingError, UsageError
 from ganframe.evaluation.periodic import build_periodic_evaluation
-from ganframe.plugin.manager import PluginSet
+from ganframe.plugin.manager import HookGuard, PluginSet
 from ganframe.outputs.progress import ProgressReporter
 from ganframe.outputs.run_files import RunFiles
 from ganframe.run.signals import stop_on_signals
@@ -69,6 +69,9 @@ def build_loggers(names: list[str], plugins: PluginSet, run_dir: Path, config: d
 def registered(plugin_set: PluginSet, plugins: list[Any]):
     """Register per-run plugin objects for the duration of a run."""
     manager = plugin_set.manager
+    guard = HookGuard.of(manager)
+    if guard is not None:
+        guard.reset()
     try:
         for plugin in plugins:
             plugin_set.register_run_plugin(plugin)
