@@ -194,7 +194,7 @@ def check_loss_runs(components: Components, loss: Any, num_classes: int, sample_
     import copy
 
     from ganframe.plugin.failures import origin, plugin_line
-    from ganframe.testing._common import without_label
+    from ganframe.testing._common import attempt, without_label
     from ganframe.testing.loss_checks import LATENT, _Phases, _Tiny
 
     component = components.loss
@@ -210,9 +210,11 @@ def check_loss_runs(components: Components, loss: Any, num_classes: int, sample_
         generator = _Tiny(LATENT, size, classes, sample_shape, tanh=True)
         discriminator = _Tiny(size, 1, classes, (1,), tanh=False)
         phases = _Phases(label, loss, generator, discriminator, classes, 2, sample_shape)
-        try:
-            phases.value("discriminator_loss", phases.discriminator_inputs())
-            phases.value("generator_loss", phases.generator_inputs())
+        try:  # only exceptions count here: the engine checks what the loss returns (ganframe.train.step)
+            for method, inputs in (("discriminator_loss", phases.discriminator_inputs),
+                                   ("generator_loss", phases.generator_inputs)):
+                batch = inputs()
+                attempt(label, f"{method}(inputs) in the {batch.phase} phase", lambda: getattr(loss, method)(batch))
         except AssertionError as exc:
             cause = exc.__context__
             line = plugin_line(cause, type(loss)) if cause is not None else None
