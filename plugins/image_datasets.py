@@ -111,6 +111,8 @@ def idx_header(path, dims: int) -> tuple[list[int], str | None]:
         return [], (f"{path.name} starts with the magic number 0x{magic:08x} ({magic}), but an IDX {what} file "
                     f"starts with 0x{expected:08x} ({expected}: unsigned bytes, {dims} dimension(s))")
     sizes = list(struct.unpack(f">{dims}I", header[4:]))
+    if 0 in sizes:
+        return sizes, f"{path.name} declares {' x '.join(map(str, sizes))} values: an empty data set or image"
     if size != header_size + prod(sizes):
         shape = " x ".join(map(str, sizes))
         return sizes, (f"{path.name} is {size} bytes long, but its header declares {shape} values after the "

@@ -124,7 +124,12 @@ def _truncated_labels(raw):
     path.write_bytes(path.read_bytes()[:-10])
 
 
+def _empty_images(raw):
+    (raw / "train-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, 256, 0, 0))
+
+
 @pytest.mark.parametrize("mutate, expected", [
+    (_empty_images, "declares 256 x 0 x 0 values"),
     (_fewer_images, "holds 200 images but train-labels-idx1-ubyte holds 256 labels"),
     (_bad_magic, "magic number 0x00000801"),
     (_label_out_of_range, "label 200 at index 17"),
