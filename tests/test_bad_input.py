@@ -180,3 +180,24 @@ def test_a_full_disk_mid_run_names_the_last_good_checkpoint_and_the_resume_comma
     resumed = cli("run", "--resume", out)
     assert resumed.exit_code == 0, resumed.output
     assert sorted(p.name for p in (out / "checkpoints").iterdir())[-1] == "epoch-0003.pt"
+
+
+def test_a_read_only_disk_is_found_behind_torchs_own_error_and_explained(tmp_path):
+    from types import SimpleNamespace
+
+    from ganframe.run.disk import disk_failure, disk_failure_message
+
+    try:
+        try:
+            raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "metrics.jsonl"))
+        except OSError:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos")
+    except RuntimeError as exc:
+        found = disk_failure(exc)
+    assert found is not None and found.errno == errno.EROFS
+    assert disk_failure(RuntimeError("unrelated")) is None
+    state = SimpleNamespace(step=7, current_epoch=2, last_checkpoint=tmp_path / "checkpoints" / "epoch-0001.pt",
+                            checkpoint_step=5, run_dir=tmp_path, world_size=1)
+    message = disk_failure_message(found, state)
+    assert "the file system is read-only while writing" in message and "metrics.jsonl" in message
+    assert "epoch-0001.pt (step 5)" in message and f"ganframe run --resume {tmp_path}" in message
