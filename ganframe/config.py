@@ -10,6 +10,7 @@ generator's registered ``defaults``, then :data:`GLOBAL_DEFAULTS`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -82,31 +83,47 @@ def option(*flags: str, help: str, also: tuple[Option, ...] = (), **settings: An
 
 
 # -- checks an option declares; each names the option and the valid values ------------------
-def positive_whole(name: str, value: int) -> None:
-    if value <= 0:
-        raise UsageError(f"{name} must be a positive whole number; got {value}.")
+#: the seeds torch's generators accept (``torch.manual_seed``); seeds derived from it wrap around
+SEED_LIMIT = 2**64
 
 
-def positive(name: str, value: float) -> None:
-    if value <= 0:
-        raise UsageError(f"{name} must be positive; got {value}.")
+@dataclass(frozen=True)
+class Bounds:
+    """A numeric option's valid values: finite, within ``low``..``high`` (each end open or closed).
+    Called as a declared ``check``: ``bounds(option, value)`` raises a UsageError naming both."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = True
+    integer: bool = False
+    #: how to say what is valid, e.g. "a positive learning rate such as 2e-4"
+    valid: str = ""
+
+    def holds(self, value: float) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.integer and not isinstance(value, int):
+            return False
+        if not isinstance(value, int) and not math.isfinite(value):
+            return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or (value < self.high if self.high_open else value <= self.high)
+
+    def __call__(self, option: str, value: Any) -> None:
+        if not self.holds(value):
+            raise UsageError(f"{option} must be {self.valid}; got {value}.")
 
 
-def below_one(name: str, value: float) -> None:
-    if not 0.0 <= value < 1.0:
-        raise UsageError(f"{name} must be in [0, 1); got {value}.")
-
-
-def decay(name: str, value: float) -> None:
-    if not 0.0 <= value < 1.0:
-        raise UsageError(
-            f"{name} must be a decay in [0, 1), e.g. 0.999 (0 turns the average off); got {value}."
-        )
-
-
-def keep_count(name: str, value: int) -> None:
-    if value < 0:
-        raise UsageError(f"{name} must be 0 (keep all) or positive; got {value}.")
+positive_whole = Bounds(0, low_open=True, integer=True, valid="a positive whole number")
+keep_count = Bounds(0, integer=True, valid="0 (keep all) or a positive whole number")
+SEED = Bounds(0, SEED_LIMIT, integer=True, valid=f"a whole number from 0 to {SEED_LIMIT - 1} (2**64 - 1)")
+LEARNING_RATE = Bounds(0, low_open=True, valid="a positive, finite learning rate, e.g. 2e-4")
+BETA1 = Bounds(0, 1, valid="in [0, 1), e.g. 0.5")
+BETA2 = Bounds(0, 1, valid="in [0, 1), e.g. 0.999")
+MOMENTUM = Bounds(0, 1, valid="in [0, 1) (0: plain SGD), e.g. 0.9")
+DECAY = Bounds(0, 1, valid="a decay in [0, 1), e.g. 0.999 (0 turns the average off)")
 
 
 def one_of(valid: tuple[str, ...]) -> Callable[[str, str], None]:
@@ -156,23 +173,23 @@ class RunConfig:
         "--latent-dim", check=positive_whole, help="Noise size (default: the model's, else 100).",
     ))
     lr: float | None = field(default=None, metadata=option(
-        "--lr", check=positive,
+        "--lr", check=LEARNING_RATE,
         help="Learning rate for both networks (default: the data set's or the model's: mlp/cgan/batchnorm 5e-4, mlp-small 2e-3, ring 1e-4; else 2e-4 as in the tutorial recipes, docs/background.md).",
     ))
     beta1: float | None = field(default=None, metadata=option(
-        "--beta1", check=below_one,
+        "--beta1", check=BETA1,
         help="Adam beta1 (default: the model's; every built-in model 0.5, else 0.9 as in the tutorial recipes).",
     ))
     beta2: float | None = field(default=None, metadata=option(
-        "--beta2", check=below_one, help="Adam beta2 (default 0.999).",
+        "--beta2", check=BETA2, help="Adam beta2 (default 0.999).",
     ))
     optimizer: str | None = field(default=None, metadata=option(
         "--optimizer", check=one_of(OPTIMIZERS), help=f"One of {', '.join(OPTIMIZERS)} (default adam).",
     ))
-    momentum: float = field(default=0.0, metadata=option("--momentum", help="Momentum for --optimizer sgd."))
+    momentum: float = field(default=0.0, metadata=option("--momentum", check=MOMENTUM, help="Momentum for --optimizer sgd."))
     #: sample from an exponential moving average of G's weights with this decay (0: off); see ganframe.train.weight_average
     g_ema: float | None = field(default=None, metadata=option(
-        "--g-ema", metavar="DECAY", check=decay,
+        "--g-ema", metavar="DECAY", check=DECAY,
         help="Draw samples (grids, sample, eval) from an exponential moving average of G's weights with this decay; "
         "0 turns it off (default: the model's; cgan 0.999, else 0 as in the tutorial recipes).",
     ))
@@ -180,7 +197,7 @@ class RunConfig:
         "--device", may_change_on_resume=True, check=one_of(DEVICES), help=f"One of {', '.join(DEVICES)}.",
     ))
     seed: int | None = field(default=None, metadata=option(
-        "--seed", help="Random seed; the same seed repeats a CPU run exactly (default: random, recorded).",
+        "--seed", check=SEED, help="Random seed; the same seed repeats a CPU run exactly (default: random, recorded).",
     ))
     out: str | None = field(default=None, metadata=option(
         "--out", "-o", help="Run directory (default runs/<time>-<model>-<loss>).",
@@ -294,6 +311,17 @@ def may_change_on_resume() -> tuple[str, ...]:
     return tuple(name for name, opt in declared_options() if opt.may_change_on_resume)
 
 
+def number_options() -> list[tuple[str, Option]]:
+    """``(field, option)`` of every numeric setting: their checks are :class:`Bounds`."""
+    return [(name, opt) for name, opt in declared_options() if isinstance(opt.check, Bounds)]
+
+
+def check_seed(seed: int | None, option: str = "--seed") -> None:
+    """Seeds outside what torch accepts fail at once, not deep inside torch (``sample``, ``eval``)."""
+    if seed is not None:
+        SEED(option, seed)
+
+
 def validate(config: RunConfig) -> None:
     """Reject values no run could use, each with one sentence naming the option: every declared
     ``check`` on a value that is set, then the rules that involve two options."""
@@ -301,6 +329,11 @@ def validate(config: RunConfig) -> None:
         value = getattr(config, name)
         if opt.check is not None and value is not None:
             opt.check(opt.name, value)
+    if config.optimizer not in (None, "sgd") and config.momentum:
+        raise UsageError(
+            f"--momentum {config.momentum} applies only to --optimizer sgd, but this run uses "
+            f"{config.optimizer}; add --optimizer sgd or leave --momentum out."
+        )
     if (config.eval_metrics or config.eval_metric_options) and not config.eval_every:
         raise UsageError(
             "--eval-metrics and --eval-metric-option choose what --eval-every scores; add --eval-every K "

@@ -41,6 +41,7 @@ def ring(spec):
     radius = spec.options.get("radius", 0.8)
     std = spec.options.get("std", 0.02)
     samples = spec.options.get("samples", 16000)
+    _check_ring(modes=modes, radius=radius, std=std, samples=samples)
     generator = torch.Generator().manual_seed(0 if spec.train else 1)
     mode = torch.randint(0, modes, (samples,), generator=generator)
     angle = torch.arange(modes).float() * (2 * math.pi / modes)
@@ -51,3 +52,15 @@ def ring(spec):
     dataset.mode_std = std
     dataset.quality_metrics = functools.partial(mode_coverage, centres=mode_centres, std=std)
     return dataset
+
+
+def _check_ring(*, modes: int, radius: float, std: float, samples: int) -> None:
+    """Options no ring can be drawn from, refused with the option's name (before any tensor is made)."""
+    from ganframe import UsageError
+
+    rules = {"modes": (modes, modes >= 1, "at least 1"), "samples": (samples, samples >= 1, "at least 1"),
+             "radius": (radius, 0 < radius <= 1, "in (0, 1] (points are clamped to [-1, 1])"),
+             "std": (std, std >= 0, "0 or more")}
+    for key, (value, ok, valid) in rules.items():
+        if not ok:
+            raise UsageError(f"--dataset-option {key}={value} is out of range for dataset 'ring': {key} must be {valid}.")

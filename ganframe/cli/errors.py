@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import sys
 import textwrap
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 import typer
 
 from ganframe.errors import GanframeError
+from ganframe.plugin.failures import debugging
 
 
 def report(message: str, *, prefix: str = "Error") -> None:
@@ -21,13 +23,16 @@ def report(message: str, *, prefix: str = "Error") -> None:
 
 
 def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator: a GanframeError becomes a message on stderr and its exit code."""
+    """Decorator: a GanframeError becomes a message on stderr and its exit code (with
+    ``GANFRAME_DEBUG=1``, after the full traceback)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except GanframeError as exc:
+            if debugging():  # GANFRAME_DEBUG=1: the traceback behind the message (and its causes) as well
+                traceback.print_exception(exc, file=sys.stderr)
             report(exc.message)
             raise typer.Exit(exc.exit_code) from None
 

@@ -23,6 +23,7 @@ import typer
 
 from ganframe.cli.errors import user_errors
 from ganframe.cli.sampling_options import MODE, WEIGHTS_OPTION, check_sampling_options
+from ganframe.config import check_seed
 from ganframe.errors import UsageError
 
 
@@ -227,6 +228,7 @@ def eval_(
     if n < 2:
         raise UsageError(f"--n must be at least 2 (a Frechet distance needs a covariance); got {n}.")
     check_sampling_options(mode, weights, device)
+    check_seed(seed)
     document = evaluate_checkpoint(
         checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root, weights=weights,
         metrics=parse_metric_names(metrics), metric_options=parse_key_values(metric_option, "--metric-option"),

@@ -9,6 +9,7 @@ import typer
 
 from ganframe.cli.errors import user_errors
 from ganframe.cli.sampling_options import MODE, WEIGHTS_OPTION, check_sampling_options
+from ganframe.config import check_seed
 from ganframe.errors import UsageError
 
 OUTPUT_SUFFIXES = (".png", ".pt")
@@ -31,6 +32,10 @@ def sample(
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise UsageError(f"--out {out} must end in .png (a grid) or .pt (tensors); got '{out.suffix or 'no suffix'}'.")
     check_sampling_options(mode, weights, device)
+    check_seed(seed)
+    from ganframe.run.disk import check_output_folder
+
+    check_output_folder(out.parent, "--out", shown=out)  # before the generator is loaded
     from ganframe.plugin.manager import get_plugins
 
     plugins = get_plugins()

@@ -34,7 +34,7 @@ class Conditioned:
         if not self.conditional:
             return self.module(x)
         if labels is None:
-            raise ValueError("this network is conditional: it needs the labels of its samples")
+            raise TypeError("this network is conditional: it needs the labels of its samples")
         return self.module(x, labels)
 
     def using(self, module: Any) -> Conditioned:

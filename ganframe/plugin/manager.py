@@ -117,6 +117,8 @@ class PluginSet:
     plugins: list[PluginRecord]
     problems: list[str]
     _reported: bool = False
+    #: id(object) -> the logger component that built it (see :meth:`register_run_plugin`)
+    owners: dict[int, Component] = field(default_factory=dict)
 
     def report(self, stream: Any = None) -> None:
         """Write each problem to stderr, once per process."""
@@ -126,6 +128,44 @@ class PluginSet:
         stream = stream or sys.stderr
         for problem in self.problems:
             stream.write(f"ganframe: warning: {problem}\n")
+
+    def register_run_plugin(self, obj: Any, stream: Any = None) -> None:
+        """Register a per-run plugin object. One a logger factory built (:attr:`owners`) is checked
+        like a plugin module: registered under its component's name (pluggy's errors then name it),
+        misspelled and unmarked hooks reported (fatal with GANFRAME_STRICT_PLUGINS=1), and its
+        lifecycle hooks guarded (:class:`HookGuard`). ganframe's own per-run plugins register as they are."""
+        component = self.owners.get(id(obj))
+        if component is None:
+            self.manager.register(obj)
+            return
+        from ganframe.plugin.failures import origin
+
+        label = f"logger '{component.qualified_name}' of {origin(component.plugin, component.distribution, component.version)}"
+        name, count = f"logger {component.qualified_name}", 2
+        while self.manager.get_plugin(name) is not None:
+            name, count = f"logger {component.qualified_name} #{count}", count + 1
+        try:
+            self.manager.register(obj, name=name)
+        except Exception as exc:  # pluggy validation: a hook asking for arguments it is not passed
+            if self.manager.is_registered(obj):
+                self.manager.unregister(obj)
+            mistakes = "; ".join(plugin_checks.argument_mistakes(obj)) or describe_exception(exc, skip=_MACHINERY)
+            raise PluginError(f"The {label} cannot be used: {mistakes}. Fix the plugin or leave out --logger {component.name}.") from exc
+        problems = [plugin_checks.unknown_hook_message(f"The {label}", hook) for hook in plugin_checks.unknown_hooks(self.manager, obj)]
+        problems += [plugin_checks.unmarked_hook_message(f"The {label}", hook) for hook in plugin_checks.unmarked_hooks(obj)]
+        if not problems and not any(caller.has_spec() for caller in self.manager.get_hookcallers(obj) or []):
+            problems.append(f"The {label} implements no ganframe hook, so it logs nothing; mark its hook methods with @hookimpl.")
+        if problems and _strict():
+            self.manager.unregister(obj)
+            raise PluginError(
+                f"{STRICT_PLUGINS_ENV}=1 makes plugin problems fatal: " + " ".join(problems)
+                + f" Unset {STRICT_PLUGINS_ENV} to run with them."
+            )
+        for problem in problems:
+            (stream or sys.stderr).write(f"ganframe: warning: {problem}\n")
+        guard = HookGuard.of(self.manager)
+        if guard is not None:
+            guard.guard(self.manager, obj, f"The {label}")
 
 
 def _strict() -> bool:
@@ -143,7 +183,89 @@ def _allow_list() -> dict[str, str] | None:
 def new_plugin_manager() -> pluggy.PluginManager:
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
+    HookGuard.install(manager)
     return manager
+
+
+#: the hooks a run calls (registration hooks are called by the loader, one plugin at a time)
+LIFECYCLE_HOOKS = tuple(name for name in plugin_checks.SPEC_NAMES if name.startswith("on_"))
+
+
+@dataclass
+class HookFailure:
+    label: str
+    hook: str
+    exc: BaseException
+    code: Any
+
+
+class HookGuard:
+    """Keeps one plugin's failing lifecycle hook from taking the others down with it.
+
+    A guarded hook implementation that raises is recorded, and the plugin's
+    hooks are not called again; the other plugins' implementations of that hook
+    still run (so the run's own ``on_epoch_end`` still writes the epoch's
+    checkpoint, whichever order pluggy calls them in). When the outermost hook
+    call returns, the first failure is raised as one :class:`PluginError`
+    paragraph (:func:`ganframe.plugin.failures.hook_failure`), chained to the
+    plugin's exception for ``GANFRAME_DEBUG``. ganframe's own per-run plugins
+    are not guarded: their errors (a full disk) keep their own messages.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget earlier runs' failures: every plugin's hooks are called again (a new run)."""
+        self.pending: list[HookFailure] = []
+        self.stopped: set[int] = set()
+        self.depth = 0
+
+    @classmethod
+    def install(cls, manager: pluggy.PluginManager) -> "HookGuard":
+        guard = cls()
+        manager.add_hookcall_monitoring(guard._before, guard._after)
+        manager._ganframe_guard = guard  # type: ignore[attr-defined]
+        return guard
+
+    @staticmethod
+    def of(manager: pluggy.PluginManager) -> "HookGuard | None":
+        return getattr(manager, "_ganframe_guard", None)
+
+    def guard(self, manager: pluggy.PluginManager, plugin: Any, label: str) -> None:
+        """Wrap ``plugin``'s lifecycle hook implementations (wrappers are left alone)."""
+        for caller in manager.get_hookcallers(plugin) or []:
+            if caller.name not in LIFECYCLE_HOOKS:
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and not (impl.hookwrapper or impl.wrapper):
+                    impl.function = self._wrap(impl.function, plugin, label, caller.name)
+
+    def _wrap(self, function: Any, plugin: Any, label: str, hook: str) -> Any:
+        def guarded(*args: Any) -> Any:
+            if id(plugin) in self.stopped:
+                return None
+            try:
+                return function(*args)
+            except Exception as exc:
+                self.stopped.add(id(plugin))
+                self.pending.append(HookFailure(label, hook, exc, function))
+                return None
+
+        return guarded
+
+    def _before(self, hook_name: str, hook_impls: Any, kwargs: Any) -> None:
+        self.depth += 1
+
+    def _after(self, outcome: Any, hook_name: str, hook_impls: Any, kwargs: Any) -> None:
+        self.depth -= 1
+        if self.depth or not self.pending:
+            return
+        first, self.pending = self.pending[0], []
+        if outcome.exception is None:  # an error of ganframe's own goes first
+            from ganframe.plugin.failures import hook_failure
+
+            raise PluginError(hook_failure(first.label, first.hook, first.exc, first.code, kwargs.get("state"))) from first.exc
 
 
 class _Loader:
@@ -185,6 +307,7 @@ class _Loader:
             caller.name for caller in (self.manager.get_hookcallers(obj) or []) if caller.has_spec()
         )
         self._check_hooks(obj, record)
+        HookGuard.of(self.manager).guard(self.manager, obj, record.label)
         for component in staged:
             try:
                 self.registry.add(component)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ganframe.config import GLOBAL_DEFAULTS, OPTIMIZERS
-from ganframe.errors import PluginError, UsageError, describe_exception, did_you_mean, quoted_list
+from ganframe.errors import GanframeError, PluginError, UsageError, describe_exception, did_you_mean, quoted_list
 
 KINDS = ("generator", "discriminator", "loss", "dataset", "logger", "metric")
 
@@ -105,6 +105,20 @@ class Component:
                 f"'{self.factory}' is a {type(target).__name__}, not a callable factory."
             )
         return target
+
+    def build(self, *args: Any) -> Any:
+        """Call the factory; an exception other than a :class:`GanframeError` (the factory refusing
+        bad options) is the plugin's bug, reported as a :class:`PluginError` naming the plugin,
+        its distribution and its own line (:mod:`ganframe.plugin.failures`)."""
+        factory = self.load()
+        try:
+            return factory(*args)
+        except GanframeError:
+            raise
+        except Exception as exc:
+            from ganframe.plugin.failures import factory_failure
+
+            raise PluginError(factory_failure(self, exc, factory)) from exc
 
 
 def help_from_factory(factory: Callable[..., Any] | str) -> str:
@@ -226,8 +240,14 @@ class Registry:
             seen.setdefault(c.name, []).append(c.qualified_name)
         return {name: sorted(q) for name, q in seen.items() if len(q) > 1}
 
-    def find(self, kind: str, name: str, *, option: str | None = None) -> Component | None:
-        """The component for ``name`` or ``None``; raises only on ambiguity (naming ``option``)."""
+    def find(self, kind: str, name: str, *, option: str | None = None, prefer: tuple[str | None, ...] = (),
+             source: str | None = None) -> Component | None:
+        """The component for ``name`` or ``None``; raises only on ambiguity (naming ``option``).
+
+        A name the user did not type (a default) passes ``prefer``: the distributions whose
+        component wins when the bare name is ambiguous (the model's own, then ganframe's), so a
+        plugin registering a common name cannot break a built-in that never mentions it;
+        ``source`` says where the name came from in messages."""
         table = self._components[kind]
         if name in table:  # qualified, spelled as registered
             return table[name]
@@ -240,20 +260,26 @@ class Registry:
             return None
         matches = [c for c in table.values() if c.name == name]
         if len(matches) > 1:
+            for owner in filter(None, prefer):
+                own = [c for c in matches if canonical_distribution(c.distribution or c.plugin) == canonical_distribution(owner)]
+                if len(own) == 1:
+                    return own[0]
             qualified = sorted(c.qualified_name for c in matches)
-            where = f" (from {option} {name})" if option else ""
+            where = f" ({source})" if source else f" (from {option} {name})" if option else ""
+            how = f" with {option}" if option else ""
             raise UsageError(
                 f"The {kind} name '{name}'{where} is ambiguous: it is registered by "
-                f"{len(matches)} distributions. Choose one of {quoted_list(qualified)} "
+                f"{len(matches)} distributions. Choose one of {quoted_list(qualified)}{how} "
                 f"(see `ganframe plugins`)."
             )
         return matches[0] if matches else None
 
-    def get(self, kind: str, name: str, *, option: str | None = None) -> Component:
+    def get(self, kind: str, name: str, *, option: str | None = None, prefer: tuple[str | None, ...] = (),
+            source: str | None = None) -> Component:
         """The component for ``name``; an unknown name is a :class:`UsageError` with a suggestion."""
-        found = self.find(kind, name, option=option)
+        found = self.find(kind, name, option=option, prefer=prefer, source=source)
         if found is None:
-            raise self.unknown(kind, name, self.names(kind), option=option)
+            raise self.unknown(kind, name, self.names(kind), option=option, source=source)
         return found
 
     def model_names(self) -> list[str]:
@@ -261,8 +287,9 @@ class Registry:
         return sorted(set(self.names("generator")) & set(self.names("discriminator")))
 
     @staticmethod
-    def unknown(kind: str, name: str, valid: list[str], *, option: str | None = None) -> UsageError:
-        where = f" (from {option})" if option else ""
+    def unknown(kind: str, name: str, valid: list[str], *, option: str | None = None,
+                source: str | None = None) -> UsageError:
+        where = f" ({source})" if source else f" (from {option})" if option else ""
         return UsageError(
             f"Unknown {kind} '{name}'{where}.{did_you_mean(name, valid)} "
             f"Valid {kind} names: {quoted_list(valid)}. "

@@ -13,6 +13,7 @@ factory never read as a misspelling instead of silently ignoring it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from math import prod
@@ -51,12 +52,15 @@ class Options:
                 if raw.lower() in {"0", "false", "no", "off"}:
                     return False
                 raise ValueError(raw)
-            return type(default)(raw) if default is not None else raw
+            value = type(default)(raw) if default is not None else raw
         except ValueError:
             raise UsageError(
                 f"Option '{key}={raw}' for {self.owner} must be a {type(default).__name__} "
                 f"(default {default!r})."
             ) from None
+        if isinstance(value, float) and not math.isfinite(value):  # no component can use NaN or infinity
+            raise UsageError(f"Option '{key}={raw}' for {self.owner} must be a finite number (default {default!r}).")
+        return value
 
     def as_dict(self) -> dict[str, Any]:
         """The options as given (what a checkpoint stores to rebuild the component)."""

@@ -57,13 +57,18 @@ class Setup:
     device: torch.device
 
 
-def _network(registry: Registry, kind: str, name: str | None, model: str) -> Component:
+#: the distribution of ganframe's built-in components: what a default name means when it is ambiguous
+BUILTIN_DISTRIBUTION = "ganframe"
+
+
+def _network(registry: Registry, kind: str, name: str | None, model: str, model_typed: bool = True) -> Component:
     if name is not None:
         return registry.get(kind, name, option=option_name(kind))
-    found = registry.find(kind, model, option=option_name("model"))
+    by_default = {} if model_typed else {"prefer": (BUILTIN_DISTRIBUTION,), "source": f"the default of --model, {model}"}
+    found = registry.find(kind, model, option=option_name("model"), **by_default)
     if found is None:
         other = "discriminator" if kind == "generator" else "generator"
-        half = registry.find(other, model, option=option_name("model"))
+        half = registry.find(other, model, option=option_name("model"), **by_default)
         if half is not None:  # a plugin registered only one half of the model
             raise UsageError(
                 f"Model '{model}' has a {other} (from {half.distribution or half.plugin}) but no {kind} "
@@ -81,15 +86,33 @@ def run_defaults(generator: Component, dataset: Component) -> dict[str, Any]:
     return {**generator.defaults, **dataset.defaults}
 
 
-def resolve_components(config: RunConfig, registry: Registry) -> Components:
+def resolve_components(config: RunConfig, registry: Registry, typed: set[str] | None = None) -> Components:
     """Look up every named component; unknown names raise with a suggestion. Without ``--loss``
-    the loss is the data set's or the generator's default (``defaults={"loss": ...}``), else ``bce``."""
-    generator = _network(registry, "generator", config.generator, config.model)
-    dataset = registry.get("dataset", config.dataset, option="--dataset")
+    the loss is the data set's or the generator's default (``defaults={"loss": ...}``), else ``bce``.
+
+    ``typed`` names the RunConfig fields the user typed (``None``: treat every name given as typed).
+    Only a typed name may be ambiguous; a default one that several distributions register
+    resolves to the model's own distribution's component, else ganframe's built-in."""
+    def was_typed(name: str) -> bool:
+        return typed is None or name in typed
+
+    model_typed = was_typed("model")
+    dataset_default = {} if was_typed("dataset") else {
+        "prefer": (BUILTIN_DISTRIBUTION,), "source": f"the default of --dataset, {config.dataset}"}
+    dataset = registry.get("dataset", config.dataset, option=option_name("dataset"), **dataset_default)
+    generator = _network(registry, "generator", config.generator, config.model, model_typed)
+    if config.loss is not None and was_typed("loss"):
+        loss = registry.get("loss", config.loss, option=option_name("loss"))
+    else:
+        source = (f"the default loss of model '{generator.qualified_name}', from its registered defaults"
+                  if "loss" in generator.defaults and config.loss is None
+                  else "the loss the run was started with" if config.loss is not None else "ganframe's default loss")
+        loss = registry.get("loss", setting(config, "loss", run_defaults(generator, dataset)), option=option_name("loss"),
+                            prefer=(generator.distribution, BUILTIN_DISTRIBUTION), source=source)
     return Components(
         generator=generator,
-        discriminator=_network(registry, "discriminator", config.discriminator, config.model),
-        loss=registry.get("loss", setting(config, "loss", run_defaults(generator, dataset)), option=option_name("loss")),
+        discriminator=_network(registry, "discriminator", config.discriminator, config.model, model_typed),
+        loss=loss,
         dataset=dataset,
     )
 
@@ -109,7 +132,7 @@ def load_dataset(component: Component, config: RunConfig, *, train: bool = True)
     """The data set and the options it used."""
     options = Options(config.dataset_options, owner=f"dataset '{component.name}'")
     spec = DatasetSpec(root=resolve_data_root(config.data_root), train=train, options=options)
-    dataset = component.load()(spec)
+    dataset = component.build(spec)
     options.check_all_read()
     return dataset, options.effective()
 
@@ -118,8 +141,8 @@ def build_networks(components: Components, spec: ModelSpec) -> tuple[nn.Module, 
     """Build G and D from one spec; both read the same ``--model-option`` values."""
     g_spec = ModelSpec(spec.sample_shape, spec.num_classes, spec.latent_dim, components.generator.conditional, spec.options)
     d_spec = ModelSpec(spec.sample_shape, spec.num_classes, spec.latent_dim, components.discriminator.conditional, spec.options)
-    generator = components.generator.load()(g_spec)
-    discriminator = components.discriminator.load()(d_spec)
+    generator = components.generator.build(g_spec)
+    discriminator = components.discriminator.build(d_spec)
     spec.options.check_all_read()
     for kind, net in (("generator", generator), ("discriminator", discriminator)):
         if not isinstance(net, nn.Module):
@@ -164,12 +187,55 @@ def check_networks(components: Components, spec: ModelSpec, generator: nn.Module
 def build_loss(component: Component, config: RunConfig):
     """The loss object and the options it used."""
     options = Options(config.loss_options, owner=f"loss '{component.name}'")
-    loss = component.load()(LossSpec(options=options))
+    loss = component.build(LossSpec(options=options))
     options.check_all_read()
     for method in ("discriminator_loss", "generator_loss"):
         if not callable(getattr(loss, method, None)):
             raise PluginContractError(f"Loss '{component.qualified_name}' has no {method}(inputs) method.")
     return loss, options.effective()
+
+
+def check_loss_runs(components: Components, loss: Any, num_classes: int, sample_shape: tuple[int, ...]) -> None:
+    """Both phases of one step through the loss, on the plugin test kit's tiny networks (conditional
+    when the model is), so a loss that mishandles labels fails now with the kit's message instead
+    of with a raw TypeError mid-run. It runs on a copy of the loss (a loss may count its calls), and
+    training's random numbers are left as they were; a loss that cannot be copied is not checked."""
+    import copy
+
+    from ganframe.plugin.failures import origin, plugin_line
+    from ganframe.testing._common import attempt, without_label
+    from ganframe.testing.loss_checks import LATENT, _Phases, _Tiny
+
+    component = components.loss
+    classes = num_classes if components.conditional else 0
+    size = int(torch.Size(sample_shape).numel())
+    label = f"loss '{component.qualified_name}'"
+    try:
+        loss = copy.deepcopy(loss)
+    except Exception:
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        generator = _Tiny(LATENT, size, classes, sample_shape, tanh=True)
+        discriminator = _Tiny(size, 1, classes, (1,), tanh=False)
+        phases = _Phases(label, loss, generator, discriminator, classes, 2, sample_shape)
+        try:  # only exceptions count here: the engine checks what the loss returns (ganframe.train.step)
+            for method, inputs in (("discriminator_loss", phases.discriminator_inputs),
+                                   ("generator_loss", phases.generator_inputs)):
+                batch = inputs()
+                attempt(label, f"{method}(inputs) in the {batch.phase} phase", lambda: getattr(loss, method)(batch))
+        except AssertionError as exc:
+            cause = exc.__context__
+            line = plugin_line(cause, type(loss)) if cause is not None else None
+            where = f" (at {line[0]}:{line[1]})" if line else ""
+            hint = (" The model is conditional: a loss that calls the discriminator itself must pass the labels, "
+                    "inputs.discriminator(x, inputs.real_labels or inputs.fake_labels).") if classes else ""
+            raise PluginContractError(
+                f"The {label} of {origin(component.plugin, component.distribution, component.version)} fails on "
+                f"{'labelled' if classes else 'unlabelled'} batches: {without_label(label, exc).rstrip('.')}{where}."
+                f"{hint} ganframe runs every loss once on tiny networks before training, as "
+                f"ganframe.testing.check_loss(..., conditional={bool(classes)}) does; nothing was written."
+            ) from exc
 
 
 def check_labels(components: Components, dataset: Any, dataset_name: str) -> int:
@@ -184,25 +250,28 @@ def check_labels(components: Components, dataset: Any, dataset_name: str) -> int
     return num_classes
 
 
-def build_setup(config: RunConfig, registry: Registry) -> Setup:
-    """Resolve, load and build everything for a run, raising on any user mistake."""
-    components = resolve_components(config, registry)
+def build_setup(config: RunConfig, registry: Registry, typed: set[str] | None = None) -> Setup:
+    """Resolve, load and build everything for a run, raising on any user mistake. ``typed``: the
+    fields the user typed (see :func:`resolve_components`). The config keeps the component options
+    as given: a factory's own defaults are not recorded as if the user had chosen them (they would
+    be passed back on resume and to the held-out split, whose defaults may differ)."""
+    components = resolve_components(config, registry, typed)
     defaults = run_defaults(components.generator, components.dataset)
     config = resolve(config, defaults, str(resolve_data_root(config.data_root)))
     device = resolve_device(config.device)
     if config.cuda_graph and device.type != "cuda":
         raise UsageError(f"--cuda-graph needs a CUDA device, but this run uses {device}; leave it out or use --device cuda.")
     torch.manual_seed(config.seed)  # initial weights are part of what --seed repeats
-    loss, config.loss_options = build_loss(components.loss, config)
-    dataset, config.dataset_options = load_dataset(components.dataset, config)
+    loss, _ = build_loss(components.loss, config)
+    dataset, _ = load_dataset(components.dataset, config)
     num_classes = check_labels(components, dataset, config.dataset)
+    check_loss_runs(components, loss, num_classes, sample_shape_of(dataset))
     model_options = Options(config.model_options, owner=f"model '{config.model}'")
     spec = ModelSpec(sample_shape_of(dataset), num_classes, config.latent_dim, components.conditional, model_options)
     # initial weights are a function of the seed alone, not of whatever ran earlier in this process
     # (several runs in one process, the ranks of a distributed run, a run and its restart)
     torch.manual_seed(config.seed)
     generator, discriminator = build_networks(components, spec)
-    config.model_options = model_options.effective()
     generator, discriminator = generator.to(device), discriminator.to(device)
     check_networks(components, spec, generator, discriminator)
     return Setup(config, components, dataset, spec, generator, discriminator, loss, device)

@@ -215,7 +215,7 @@ def _restore_rng(state, checkpoint: Checkpoint) -> list[str]:
     if world_size == state.world_size:
         rng.restore(saved["ranks"][state.rank] if world_size > 1 else saved)
         return []
-    torch.manual_seed(state.config.seed + state.rank + 1_000_003 * state.step)
+    torch.manual_seed((state.config.seed + state.rank + 1_000_003 * state.step) % 2**64)
     return [
         f"The run was trained with {world_size} process(es) and resumes with {state.world_size}: it continues "
         "from the same weights and data position, but with fresh noise streams (not bit-identical to an "

@@ -19,13 +19,13 @@ from typing import Any, TextIO
 
 from ganframe.train import distributed
 
-from ganframe.run import resume
+from ganframe.run import disk, resume
 from ganframe.run.assemble import build_setup
 from ganframe.config import RunConfig, option_name
 from ganframe.train.engine import Trainer
-from ganframe.errors import UsageError
+from ganframe.errors import TrainingError, UsageError
 from ganframe.evaluation.periodic import build_periodic_evaluation
-from ganframe.plugin.manager import PluginSet
+from ganframe.plugin.manager import HookGuard, PluginSet
 from ganframe.outputs.progress import ProgressReporter
 from ganframe.outputs.run_files import RunFiles
 from ganframe.run.signals import stop_on_signals
@@ -56,18 +56,29 @@ def check_run_dir(path: Path) -> None:
 
 def build_loggers(names: list[str], plugins: PluginSet, run_dir: Path, config: dict[str, Any]) -> list[Any]:
     """Logger plugin objects for ``--logger`` names (factories must not write files yet)."""
-    return [plugins.registry.get("logger", name, option=option_name("loggers")).load()(run_dir, config) for name in names]
+    loggers = []
+    for name in names:
+        component = plugins.registry.get("logger", name, option=option_name("loggers"))
+        logger = component.build(run_dir, config)
+        plugins.owners[id(logger)] = component  # checked like a plugin module when registered
+        loggers.append(logger)
+    return loggers
 
 
 @contextmanager
-def registered(manager, plugins: list[Any]):
+def registered(plugin_set: PluginSet, plugins: list[Any]):
     """Register per-run plugin objects for the duration of a run."""
-    for plugin in plugins:
-        manager.register(plugin)
+    manager = plugin_set.manager
+    guard = HookGuard.of(manager)
+    if guard is not None:
+        guard.reset()
     try:
+        for plugin in plugins:
+            plugin_set.register_run_plugin(plugin)
         yield
     finally:
         for plugin in plugins:
+            plugin_set.owners.pop(id(plugin), None)
             if manager.is_registered(plugin):
                 manager.unregister(plugin)
 
@@ -80,25 +91,32 @@ def train(
     interactive: bool | None = None,
     extra_plugins: list[Any] | None = None,
     resume_from: str | Path | None = None,
-    explicit: frozenset[str] | set[str] = frozenset(),
+    explicit: frozenset[str] | set[str] | None = None,
     notes: TextIO | None = None,
 ) -> RunState:
     """Train as ``config`` says and return the final state; raises GanframeError on user mistakes.
 
     ``resume_from`` continues that run directory; ``explicit`` names the RunConfig fields
-    the user set (only those are checked against, or may change, the resumed run).
+    the user set (only those are checked against, or may change, the resumed run; only those names
+    may be ambiguous: ``None``, as from the API, counts every name in ``config`` as set).
     Notes for the user (resume fallbacks) go to ``notes`` (stderr)."""
     processes = distributed.from_environment(config.device)
     try:
-        trainer, loggers, evaluation, messages = _prepare(config, plugins, processes, resume_from, set(explicit), stream)
+        trainer, loggers, evaluation, messages = _prepare(config, plugins, processes, resume_from, explicit, stream)
         if processes.is_main:
             for message in messages:
                 (notes or sys.stderr).write(f"ganframe: {message}\n")
         run_dir = trainer.state.run_dir
         # pluggy calls the last registered first: evaluation logs its figures before the others write theirs
         per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or []), *evaluation]
-        with registered(plugins.manager, per_run), stop_on_signals(trainer.state, notes):
-            state = trainer.fit()
+        with registered(plugins, per_run), stop_on_signals(trainer.state, notes):
+            try:
+                state = trainer.fit()
+            except Exception as exc:  # a full or read-only disk: say so, and what survives
+                failure = disk.disk_failure(exc)
+                if failure is None:
+                    raise
+                raise TrainingError(disk.disk_failure_message(failure, trainer.state)) from exc
     except BaseException:
         processes.close(wait=False)
         raise
@@ -106,21 +124,23 @@ def train(
     return state
 
 
-def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, explicit: set[str], stream=None):
+def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, typed: set[str] | None, stream=None):
     """The trainer (restored from a checkpoint when resuming), the loggers, the ``--eval-every``
     plugin (a list of zero or one) and notes for the user;
     every check runs here, before any file of the run changes."""
-    checkpoint, messages = None, []
+    checkpoint, messages, explicit = None, [], set(typed or ())
     if resume_from is not None:
         plan = resume.plan(resume_from, config, explicit, processes)
         config, checkpoint, messages = plan.config, plan.checkpoint, plan.notes
     else:
         config = _agree_on_new_run(config, processes)
-    setup = build_setup(config, plugins.registry)
+    setup = build_setup(config, plugins.registry, None if typed is None else set(typed))
     processes.check(setup.config, setup.device)
     run_dir = Path(setup.config.out) if setup.config.out else processes.from_main(default_run_dir(setup.config))
     if resume_from is None:
         check_run_dir(run_dir)
+    if processes.is_main:
+        disk.check_output_folder(run_dir, "--out" if resume_from is None else "--resume")
     setup.config.out = str(run_dir)
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
     # every rank checks the data set (none waits for a rank 0 that stopped); only rank 0 scores samples

@@ -147,7 +147,7 @@ def load_generator(
             "here; install the plugin that provides it (see `ganframe plugins`)."
         )
     spec = model.generator_spec()
-    generator = component.load()(spec)
+    generator = component.build(spec)
     try:
         generator.load_state_dict(checkpoint.generator_weights(average=use_average))
     except RuntimeError as exc:

@@ -57,6 +57,8 @@ def build(label: str, factory: Callable[..., Any], spec: Any, what: str, *, chec
         built = factory(spec)
     except GanframeError as exc:
         fail(label, f"refused {what}: {exc.message}")
+    except Exception as exc:  # what ganframe reports to users as the plugin's bug
+        fail(label, f"failed ({what}) with {type(exc).__name__}: {exc}")
     if check_read:
         check_all_read(label, spec.options)
     return built

@@ -44,10 +44,8 @@ class InMemoryDataset(Dataset):
         num_classes: int = 0,
         class_names: Sequence[str] | None = None,
     ):
-        if labels is not None and len(labels) != len(data):
-            raise ValueError(f"{len(data)} samples but {len(labels)} labels")
-        if labels is not None and num_classes <= 0:
-            num_classes = int(labels.max().item()) + 1 if len(labels) else 0
+        if labels is not None:
+            num_classes = _checked_classes(labels, len(data), num_classes)
         self.data = data
         self.labels = labels.long() if labels is not None else None
         self.num_classes = num_classes if labels is not None else 0
@@ -73,6 +71,28 @@ class InMemoryDataset(Dataset):
         )
 
 
+def _checked_classes(labels: torch.Tensor, samples: int, num_classes: int) -> int:
+    """The number of classes, after refusing labels a conditional model would index out of range
+    (an IndexError mid-training) or silently truncate (float labels)."""
+    if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or len(labels) != samples:
+        shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise ValueError(f"{samples} samples need labels of shape ({samples},): one class index per sample; got {shape}")
+    if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
+        raise ValueError(f"labels must be whole class indices (an integer tensor such as torch.long); got {labels.dtype}")
+    if not len(labels):
+        return max(num_classes, 0)
+    low, high = int(labels.min().item()), int(labels.max().item())
+    if num_classes <= 0:
+        num_classes = high + 1
+    if low < 0 or high >= num_classes:
+        bad = int(torch.nonzero((labels < 0) | (labels >= num_classes))[0].item())
+        raise ValueError(
+            f"labels run from {low} to {high}, outside 0..{num_classes - 1} ({num_classes} classes): "
+            f"label {int(labels[bad].item())} at index {bad}"
+        )
+    return num_classes
+
+
 def scale_to_unit_range(batch: torch.Tensor) -> torch.Tensor:
     """uint8 pixels -> float in ``[-1, 1]`` (x / 127.5 - 1); floats pass through as float32."""
     if batch.dtype == torch.uint8:
@@ -91,7 +111,7 @@ def sample_shape_of(dataset) -> tuple[int, ...]:
 def epoch_permutation(num_samples: int, seed: int, epoch: int) -> torch.Tensor:
     """The sample order of ``epoch`` (0-based): a function of seed and epoch only,
     so a resumed run can continue the same order mid-epoch."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    generator = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**64)  # any --seed torch accepts
     return torch.randperm(num_samples, generator=generator)
 
 
@@ -178,7 +198,7 @@ class LoaderBatches:
             pin_memory=self.device.type == "cuda",
             # its own generator: without one, DataLoader draws a seed from the global RNG and
             # shifts the noise stream of training
-            generator=torch.Generator().manual_seed(self.seed + epoch),
+            generator=torch.Generator().manual_seed((self.seed + epoch) % 2**64),
         )
         for x, y in loader:
             x = x.to(self.device, non_blocking=True)

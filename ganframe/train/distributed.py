@@ -126,7 +126,7 @@ class Processes:
             return
         from torch.nn.parallel import DistributedDataParallel
 
-        torch.manual_seed(config.seed + self.rank)
+        torch.manual_seed((config.seed + self.rank) % 2**64)
         ids = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else None
         for name in ("generator", "discriminator"):
             module = getattr(step, name)
