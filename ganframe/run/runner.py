@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from ganframe.train import distributed
 
+from ganframe.run import lock as run_lock
 from ganframe.run import resume
 from ganframe.run.assemble import build_setup
 from ganframe.config import RunConfig
@@ -47,7 +48,8 @@ def default_run_dir(config: RunConfig, now: float | None = None) -> Path:
 def check_run_dir(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out {path} exists and is not a folder; choose another --out.")
-    if path.is_dir() and any(path.iterdir()):
+    if path.is_dir() and any(p.name != run_lock.LOCK_NAME for p in path.iterdir()):
+        run_lock.refuse_if_held(path, resuming=False)
         raise UsageError(
             f"Run directory {path} already exists and is not empty; choose another --out "
             "(nothing was changed)."
@@ -89,8 +91,11 @@ def train(
     the user set (only those are checked against, or may change, the resumed run).
     Notes for the user (resume fallbacks) go to ``notes`` (stderr)."""
     processes = distributed.from_environment(config.device)
+    held: list[run_lock.RunLock] = []  # the run directory's lock (rank 0), released when the run ends
     try:
-        trainer, loggers, evaluation, messages = _prepare(config, plugins, processes, resume_from, set(explicit), stream)
+        trainer, loggers, evaluation, messages = _prepare(
+            config, plugins, processes, resume_from, set(explicit), stream, held
+        )
         if processes.is_main:
             for message in messages:
                 (notes or sys.stderr).write(f"ganframe: {message}\n")
@@ -102,16 +107,48 @@ def train(
     except BaseException:
         processes.close(wait=False)
         raise
+    finally:
+        for lock in held:
+            lock.release()
     processes.close(wait=True)
     return state
 
 
-def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, explicit: set[str], stream=None):
+def _lock(run_dir: Path, processes, resuming: bool, held: list) -> None:
+    """Take the run directory's lock on rank 0 and share the verdict, so every rank of a
+    torchrun launch stops with the same message when another process owns the directory."""
+    error, lock = None, None
+    if processes.is_main:
+        try:
+            lock = run_lock.acquire(run_dir, resuming=resuming)
+            held.append(lock)
+        except UsageError as exc:
+            error = exc.message
+    error = processes.from_main(error)
+    if error is not None:
+        raise UsageError(error)
+
+
+def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, explicit: set[str], stream=None,
+             held: list | None = None):
     """The trainer (restored from a checkpoint when resuming), the loggers, the ``--eval-every``
-    plugin (a list of zero or one) and notes for the user;
-    every check runs here, before any file of the run changes."""
+    plugin (a list of zero or one) and notes for the user; ``held`` receives the run directory's
+    lock. Every check runs here, before any file of the run changes."""
+    held = [] if held is None else held
+    try:
+        return _checked(config, plugins, processes, resume_from, explicit, stream, held)
+    except BaseException:
+        for lock in held:  # refused: leave no lock file (nor a directory the lock created) behind
+            lock.release(abandon=True)
+        held.clear()
+        raise
+
+
+def _checked(config: RunConfig, plugins: PluginSet, processes, resume_from, explicit: set[str], stream, held: list):
     payload, messages = None, []
     if resume_from is not None:
+        if processes.from_main(Path(resume_from).is_dir()):  # else resume.plan says what is wrong
+            _lock(Path(resume_from), processes, True, held)
         plan = resume.plan(resume_from, config, explicit, processes)
         config, payload, messages = plan.config, plan.payload, plan.notes
     else:
@@ -120,7 +157,9 @@ def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, expl
     processes.check(setup.config, setup.device)
     run_dir = Path(setup.config.out) if setup.config.out else processes.from_main(default_run_dir(setup.config))
     if resume_from is None:
-        check_run_dir(run_dir)
+        check_run_dir(run_dir)  # an earlier run's folder is refused before a lock file is put in it
+        _lock(run_dir, processes, False, held)
+        check_run_dir(run_dir)  # a writer that held the lock a moment ago may have filled it
     setup.config.out = str(run_dir)
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
     # every rank checks the data set (none waits for a rank 0 that stopped); only rank 0 scores samples
