@@ -85,3 +85,90 @@ def test_a_refused_new_run_leaves_an_earlier_run_directory_as_it_was(tmp_path, p
     with pytest.raises(UsageError, match="larger than data set"):  # refused after the lock was taken
         run(ring_config(tmp_path / "new", epochs=1, batch_size=4096), plugin_set)
     assert not (tmp_path / "new").exists()
+
+
+# -- checkpoints belong to their run ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def trained_pair(tmp_path_factory):
+    """Run A (1 epoch, seed 5) and run B (2 epochs, seed 7), trained once for this module."""
+    from ganframe.plugin.manager import load_plugins
+
+    root = tmp_path_factory.mktemp("pair")
+    run(ring_config(root / "a", epochs=1), load_plugins(entry_points=False))
+    run(ring_config(root / "b", epochs=2, seed=7), load_plugins(entry_points=False))
+    return root
+
+
+def _two_runs(tmp_path, trained_pair):
+    """Fresh copies of run A and run B: B's checkpoints are another run's for A."""
+    import shutil
+
+    shutil.copytree(trained_pair, tmp_path / "pair")  # copies keep mtimes, so "newest" stays the same
+    return tmp_path / "pair" / "a", tmp_path / "pair" / "b"
+
+
+def _plant(foreign: Path, run_dir: Path, name: str = "epoch-0009.pt") -> Path:
+    """Copy another run's checkpoint into ``run_dir`` so it is the newest there."""
+    target = run_dir / "checkpoints" / name
+    target.write_bytes(foreign.read_bytes())
+    os.utime(target, ns=(os.stat(target).st_atime_ns, os.stat(target).st_mtime_ns + 10**9))
+    return target
+
+
+def test_every_checkpoint_and_config_json_carry_the_run_id(tmp_path, plugin_set, trained_pair):
+    import json
+
+    from tests.runs import newest
+
+    a, b = _two_runs(tmp_path, trained_pair)
+    ids = [json.loads((out / "config.json").read_text())["run_id"] for out in (a, b)]
+    assert all(isinstance(i, str) and len(i) == 32 for i in ids) and ids[0] != ids[1]
+    assert newest(a)["run_id"] == ids[0] and newest(b)["run_id"] == ids[1]
+
+
+def test_resume_skips_a_foreign_checkpoint_names_it_and_keeps_the_runs_own_history(tmp_path, plugin_set, trained_pair):
+    import json
+
+    from tests.runs import metrics_rows, newest
+
+    a, b = _two_runs(tmp_path, trained_pair)
+    own_rows, own_config = metrics_rows(a), json.loads((a / "config.json").read_text())
+    planted = _plant(b / "checkpoints" / "epoch-0002.pt", a)
+    foreign_bytes = planted.read_bytes()
+    state, notes = run(RunConfig(epochs=2), plugin_set, resume_from=a, explicit={"epochs"})
+    assert f"Skipped checkpoint {planted}: it belongs to another run" in notes
+    assert str(a / "checkpoints" / "epoch-0001.pt") in notes, "says which checkpoint it resumed from"
+    assert state.step == 20 and state.config.seed == 5, "continued run A from its own epoch 1"
+    assert metrics_rows(a)[: len(own_rows)] == own_rows and len(metrics_rows(a)) > len(own_rows)
+    assert json.loads((a / "config.json").read_text())["run_id"] == own_config["run_id"]
+    assert newest(a)["run_id"] == own_config["run_id"]
+    assert planted.read_bytes() == foreign_bytes
+
+
+def test_resume_refuses_a_run_whose_checkpoints_are_all_another_runs(tmp_path, plugin_set, trained_pair):
+    a, b = _two_runs(tmp_path, trained_pair)
+    (a / "checkpoints" / "epoch-0001.pt").unlink()
+    planted = _plant(b / "checkpoints" / "epoch-0002.pt", a)
+    before = snapshot(a)
+    with pytest.raises(UsageError) as refused:
+        run(RunConfig(epochs=2), plugin_set, resume_from=a, explicit={"epochs"})
+    assert "none of its 1 checkpoint(s) belongs to this run" in refused.value.message
+    assert str(planted) in refused.value.message
+    assert snapshot(a) == before
+
+
+def test_a_run_from_before_run_ids_resumes_from_its_id_less_checkpoints(tmp_path, plugin_set, trained_pair):
+    """Migration: config.json without a run id accepts checkpoints without one, and still skips
+    checkpoints that carry an id (those were written by some other, newer run)."""
+    import json
+
+    from tests.runs import rewrite_newest
+
+    a, b = _two_runs(tmp_path, trained_pair)
+    config = json.loads((a / "config.json").read_text())
+    del config["run_id"]
+    (a / "config.json").write_text(json.dumps(config))
+    rewrite_newest(a, lambda payload: payload.pop("run_id"))
+    planted = _plant(b / "checkpoints" / "epoch-0002.pt", a)
+    state, notes = run(RunConfig(epochs=2), plugin_set, resume_from=a, explicit={"epochs"})
+    assert f"Skipped checkpoint {planted}" in notes and state.step == 20 and state.run_id is None

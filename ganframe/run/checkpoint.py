@@ -184,6 +184,7 @@ def state_payload(state) -> dict[str, Any]:
     ``generator_ema``, the average of G's weights, when the run keeps one)."""
     average = {"generator_ema": state.g_average.state_dict()} if state.g_average is not None else {}
     return {
+        "run_id": state.run_id,  # --resume takes only checkpoints of its own run
         "config": state.config.to_dict(),
         "model": model_description(state),
         "generator": state.generator.state_dict(),

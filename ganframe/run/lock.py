@@ -40,11 +40,13 @@ class RunDirectoryInUse(UsageError):
 class RunLock:
     """A held lock; :meth:`release` (or process exit) lets it go."""
 
-    def __init__(self, run_dir: Path, fd: int | None, created_dir: bool = False, created_file: bool = False):
+    def __init__(self, run_dir: Path, fd: int | None, created_dir: bool = False, created_file: bool = False,
+                 previous: tuple[bytes, int, int] | None = None):
         self.run_dir = run_dir
         self._fd = fd
         self._created_dir = created_dir
         self._created_file = created_file
+        self._previous = previous  # the last writer's record and the file's times, put back on abandon
 
     @property
     def held(self) -> bool:
@@ -61,6 +63,11 @@ class RunLock:
                 (self.run_dir / LOCK_NAME).unlink(missing_ok=True)
                 if self._created_dir and not any(self.run_dir.iterdir()):
                     self.run_dir.rmdir()
+            elif abandon and self._previous is not None:
+                record, atime, mtime = self._previous
+                os.pwrite(self._fd, record, 0)
+                os.ftruncate(self._fd, len(record))
+                os.utime(self._fd, ns=(atime, mtime))
         except OSError:
             pass
         finally:
@@ -159,9 +166,11 @@ def acquire(run_dir: str | os.PathLike[str], *, resuming: bool = False) -> RunLo
             break
         os.close(fd)
     record = (json.dumps(owner_record()) + "\n").encode()
+    info = os.fstat(fd)
+    previous = (os.pread(fd, max(info.st_size, 0), 0), info.st_atime_ns, info.st_mtime_ns)
     try:
         os.pwrite(fd, record, 0)  # over the last writer's record in place, then cut to length
         os.ftruncate(fd, len(record))
     except OSError:  # a full disk: the lock holds all the same, only its details are missing
         pass
-    return RunLock(run_dir, fd, created, created_file)
+    return RunLock(run_dir, fd, created, created_file, previous)

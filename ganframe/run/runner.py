@@ -13,6 +13,7 @@ import dataclasses
 import secrets
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -150,9 +151,10 @@ def _checked(config: RunConfig, plugins: PluginSet, processes, resume_from, expl
         if processes.from_main(Path(resume_from).is_dir()):  # else resume.plan says what is wrong
             _lock(Path(resume_from), processes, True, held)
         plan = resume.plan(resume_from, config, explicit, processes)
-        config, payload, messages = plan.config, plan.payload, plan.notes
+        config, payload, messages, run_id = plan.config, plan.payload, plan.notes, plan.run_id
     else:
         config = _agree_on_new_run(config, processes)
+        run_id = processes.from_main(uuid.uuid4().hex)
     setup = build_setup(config, plugins.registry)
     processes.check(setup.config, setup.device)
     run_dir = Path(setup.config.out) if setup.config.out else processes.from_main(default_run_dir(setup.config))
@@ -168,6 +170,7 @@ def _checked(config: RunConfig, plugins: PluginSet, processes, resume_from, expl
     )
     evaluation = [periodic] if periodic is not None else []
     trainer = Trainer(setup, plugins.manager, run_dir=run_dir, processes=processes)
+    trainer.state.run_id = run_id
     if payload is not None:
         messages += resume.restore(trainer, payload)
         resume.check_target(trainer.state, setup.config)
