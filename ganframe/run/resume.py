@@ -128,8 +128,10 @@ def own_newest(run_dir: Path, saved: dict | None) -> tuple[dict[str, Any] | None
     ``(None, [])`` when the run has no checkpoint; an error when it has some and none is usable.
     """
     skipped: list[str] = []
-    foreign = 0
+    foreign = nonfinite = 0
     files = checkpoint_files(run_dir)
+    from ganframe.train.nonfinite import describe_entries, nonfinite_entries
+
     for path in reversed(files):
         try:
             payload = load_checkpoint(path)
@@ -144,15 +146,26 @@ def own_newest(run_dir: Path, saved: dict | None) -> tuple[dict[str, Any] | None
                 f"{saved.get('run_id') or 'none'})."
             )
             continue
+        bad = [entry for name in ("generator", "discriminator", "generator_ema")
+               for entry in nonfinite_entries(payload.get(name) or {}, name)]
+        if bad:  # written before checkpoints were checked: never resumed, never called good
+            nonfinite += 1
+            skipped.append(f"Skipped checkpoint {path}: its weights hold NaN or Inf ({describe_entries(bad)}).")
+            continue
         return payload, skipped
     if not files:
         return None, skipped
-    if not foreign:
+    if not foreign and not nonfinite:
         raise CheckpointError(f"No checkpoint of {run_dir} can be read: " + " ".join(skipped))
+    if foreign == len(files):
+        raise UsageError(
+            f"--resume {run_dir}: none of its {len(files)} checkpoint(s) belongs to this run, so nothing was "
+            "resumed and nothing was changed. " + " ".join(skipped) + " Move the other run's checkpoints back "
+            "to their own run directory (resume that one instead), or start a new run."
+        )
     raise UsageError(
-        f"--resume {run_dir}: none of its {len(files)} checkpoint(s) belongs to this run, so nothing was "
-        "resumed and nothing was changed. " + " ".join(skipped) + " Move the other run's checkpoints back to "
-        "their own run directory (resume that one instead), or start a new run."
+        f"--resume {run_dir}: none of its {len(files)} checkpoint(s) can be resumed, so nothing was changed. "
+        + " ".join(skipped) + " Start a new run (with a lower --lr if the weights diverged)."
     )
 
 
