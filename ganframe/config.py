@@ -10,6 +10,7 @@ generator's registered ``defaults``, then :data:`GLOBAL_DEFAULTS`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,8 @@ class RunConfig:
     keep_checkpoints: int = 0
     on_nan: str = "stop"
     sync_batchnorm: bool = False
+    #: seconds a torchrun process waits for the others in one collective before the run stops with a message
+    dist_timeout: float = 300.0
     loggers: list[str] = field(default_factory=list)
     #: score samples with the data set's classifier every K epochs (and after the last); None: never
     eval_every: int | None = None
@@ -122,6 +125,10 @@ def validate(config: RunConfig) -> None:
     if config.g_ema is not None and not 0.0 <= config.g_ema < 1.0:
         raise UsageError(
             f"--g-ema must be a decay in [0, 1), e.g. 0.999 (0 turns the average off); got {config.g_ema}."
+        )
+    if not (math.isfinite(config.dist_timeout) and config.dist_timeout > 0):
+        raise UsageError(
+            f"--dist-timeout must be a positive number of seconds, e.g. 300; got {config.dist_timeout}."
         )
     if config.keep_checkpoints < 0:
         raise UsageError(f"--keep-checkpoints must be 0 (keep all) or positive; got {config.keep_checkpoints}.")

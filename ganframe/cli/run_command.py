@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
 import sys
 from typing import Optional
 
@@ -29,6 +32,38 @@ def explicit_fields(ctx: typer.Context) -> set[str]:
     return {_FIELDS.get(name, name) for name in ctx.params if given(name)} - {"resume"}
 
 
+def leaves_cleanly_under_torchrun(command):
+    """Decorator: a torchrun worker ends with ``os._exit`` once the command is done.
+
+    By then the run has left the process group in order (a barrier, then
+    ``destroy_process_group``; see :meth:`ganframe.train.distributed.Processes.close`) and every
+    file and message is written; exiting without the interpreter's teardown means no C++ object
+    of torch.distributed (gloo's threads, the store's client) is destroyed during finalization,
+    where, on a loaded machine, one could still own a running thread and abort the process
+    ("terminate called without an active exception"), turning a finished run into a failed launch.
+    One process (no ``WORLD_SIZE``) exits normally."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        if os.environ.get("WORLD_SIZE", "1") in ("", "0", "1"):
+            return command(*args, **kwargs)
+        try:
+            command(*args, **kwargs)
+            code = 0
+        except typer.Exit as exc:
+            code = exc.exit_code
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        logging.shutdown()
+        os._exit(code)
+
+    return wrapper
+
+
+@leaves_cleanly_under_torchrun
 @user_errors
 def run(
     ctx: typer.Context,
@@ -78,7 +113,7 @@ def run(
         help="Continue the run in RUN_DIR from its newest readable checkpoint (weights, optimizers, counters, RNG, "
         "data position). --epochs/--max-steps stay totals; only --epochs, --max-steps, --log-every, "
         "--keep-checkpoints, --device, --data-root, --data-path, --logger, --sample-mode, --on-nan, "
-        "--sync-batchnorm, --eval-every and --eval-samples may differ from the run.",
+        "--sync-batchnorm, --dist-timeout, --eval-every and --eval-samples may differ from the run.",
     ),
     on_nan: str = typer.Option(
         "stop", "--on-nan",
@@ -88,6 +123,11 @@ def run(
     sync_batchnorm: bool = typer.Option(
         False, "--sync-batchnorm",
         help="Distributed CUDA runs: BatchNorm statistics over the global batch (SyncBatchNorm).",
+    ),
+    dist_timeout: float = typer.Option(
+        300.0, "--dist-timeout", metavar="SECONDS",
+        help="torchrun runs: how long a process waits for the others in one exchange before the run stops with "
+        "a message (a frozen or lost worker); raise it for very slow steps.",
     ),
     logger: Optional[list[str]] = typer.Option(None, "--logger", help="Enable a logger plugin (repeatable): tensorboard, ..."),
     eval_every: Optional[int] = typer.Option(
@@ -108,7 +148,7 @@ def run(
         lr=lr, beta1=beta1, beta2=beta2, optimizer=optimizer, momentum=momentum, g_ema=g_ema, device=device, seed=seed,
         out=out, log_every=log_every, sample_mode=sample_mode, data_path=data_path, precision=precision,
         fast_path=fast_path, compile=compile_networks, cuda_graph=cuda_graph,
-        keep_checkpoints=keep_checkpoints, on_nan=on_nan, sync_batchnorm=sync_batchnorm,
+        keep_checkpoints=keep_checkpoints, on_nan=on_nan, sync_batchnorm=sync_batchnorm, dist_timeout=dist_timeout,
         loggers=list(logger or []), eval_every=eval_every, eval_samples=eval_samples,
         loss_options=loss_options,
         model_options=parse_key_values(model_option, "--model-option"),

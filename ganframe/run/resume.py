@@ -37,7 +37,7 @@ from ganframe.errors import UsageError, exception_gist
 #: RunConfig fields an option given with --resume may change
 MAY_CHANGE = (
     "epochs", "max_steps", "log_every", "keep_checkpoints", "device", "data_root", "data_path",
-    "loggers", "sample_mode", "on_nan", "sync_batchnorm", "eval_every", "eval_samples",
+    "loggers", "sample_mode", "on_nan", "sync_batchnorm", "eval_every", "eval_samples", "dist_timeout",
 )
 
 _OPTION_NAMES = {

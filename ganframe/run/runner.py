@@ -25,7 +25,7 @@ from ganframe.run import resume
 from ganframe.run.assemble import build_setup
 from ganframe.config import RunConfig
 from ganframe.train.engine import Trainer
-from ganframe.errors import UsageError
+from ganframe.errors import TrainingError, UsageError
 from ganframe.evaluation.periodic import build_periodic_evaluation
 from ganframe.plugin.manager import PluginSet
 from ganframe.outputs.progress import ProgressReporter
@@ -91,7 +91,8 @@ def train(
     ``resume_from`` continues that run directory; ``explicit`` names the RunConfig fields
     the user set (only those are checked against, or may change, the resumed run).
     Notes for the user (resume fallbacks) go to ``notes`` (stderr)."""
-    processes = distributed.from_environment(config.device)
+    processes = distributed.from_environment(config.device, timeout=config.dist_timeout)
+    trainer = None
     held: list[run_lock.RunLock] = []  # the run directory's lock (rank 0), released when the run ends
     try:
         trainer, loggers, evaluation, messages = _prepare(
@@ -105,13 +106,19 @@ def train(
         per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or []), *evaluation]
         with registered(plugins.manager, per_run), stop_on_signals(trainer.state, notes):
             state = trainer.fit()
-    except BaseException:
+        processes.close(wait=True)  # every rank leaves the group together (bounded by --dist-timeout)
+    except BaseException as exc:
         processes.close(wait=False)
+        if processes.enabled and distributed.is_collective_failure(exc):
+            state = trainer.state if trainer is not None else None
+            run_dir = state.run_dir if state is not None else resume_from or config.out
+            raise TrainingError(distributed.collective_failure_message(
+                exc, state, config.dist_timeout, resume.resume_command(run_dir, processes.world_size)
+            )) from None
         raise
     finally:
         for lock in held:
             lock.release()
-    processes.close(wait=True)
     return state
 
 
