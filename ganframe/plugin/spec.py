@@ -186,7 +186,10 @@ def on_step_end(state: RunState) -> None:
 def on_metrics(state: RunState, metrics: dict[str, float]) -> None:
     """Called whenever metrics are read from the device (every
     ``--log-every`` steps, at epoch end, and when a plugin logs figures such as
-    evaluation scores). ``metrics`` always holds ``step`` and ``epoch``."""
+    evaluation scores). ``metrics`` always holds ``step`` and ``epoch``. With
+    ``--on-nan skip`` a window whose every step was skipped still gets its row:
+    its losses and D outputs are ``None`` and ``nonfinite_skipped`` counts the
+    updates skipped so far."""
 
 
 @hookspec

@@ -171,9 +171,10 @@ class Trainer:
                 nonfinite.stop_message(name, value, first_step + row, state.current_epoch, kept)
             )
         state.nonfinite_skipped += int((~finite).sum())
-        if not finite.any():
-            return
-        state.metrics = dict(zip(METRIC_NAMES, rows[finite].mean(dim=0).tolist()))
+        if finite.any():
+            state.metrics = dict(zip(METRIC_NAMES, rows[finite].mean(dim=0).tolist()))
+        else:  # every step skipped: the row is still written (the skips stay visible), its means None
+            state.metrics = dict.fromkeys(METRIC_NAMES)
         if state.nonfinite_skipped:
             state.metrics["nonfinite_skipped"] = state.nonfinite_skipped
         self._emit(state.metrics)
