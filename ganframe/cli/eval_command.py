@@ -134,9 +134,12 @@ def eval_(
     if n < 2:
         raise UsageError(f"--n must be at least 2 (a Frechet distance needs a covariance); got {n}.")
     check_sampling_options(mode, weights, device)
-    document = evaluate_checkpoint(
-        checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root, weights=weights
-    )
+    from ganframe.cli.json_output import plugin_output
+
+    with plugin_output(as_json):  # a plugin's print() must not land inside the JSON
+        document = evaluate_checkpoint(
+            checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root, weights=weights
+        )
     if as_json:
         typer.echo(json.dumps(document, indent=2, default=str))
     else:
