@@ -172,3 +172,13 @@ def test_a_run_from_before_run_ids_resumes_from_its_id_less_checkpoints(tmp_path
     planted = _plant(b / "checkpoints" / "epoch-0002.pt", a)
     state, notes = run(RunConfig(epochs=2), plugin_set, resume_from=a, explicit={"epochs"})
     assert f"Skipped checkpoint {planted}" in notes and state.step == 20 and state.run_id is None
+
+
+def test_the_cli_refuses_a_second_writer_with_exit_2_and_one_message(tmp_path, cli, holder):
+    out = tmp_path / "run"
+    other = holder(out)
+    result = cli("run", "--dataset", "ring", "--max-steps", "2", "--out", out)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"in use by another ganframe process (PID {other.pid}" in " ".join(result.output.split())
+    resumed = cli("run", "--resume", out)
+    assert resumed.exit_code == 2 and f"PID {other.pid}" in " ".join(resumed.output.split())
