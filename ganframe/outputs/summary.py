@@ -34,8 +34,9 @@ def summary_rows(state) -> list[tuple[str, str]]:
     trained = _latest(state.history, "d_loss")
     if trained is not None:
         rows += [(label, fmt.format(trained[key])) for key, label, fmt in TRAIN_ROWS if trained.get(key) is not None]
-    if state.nonfinite_skipped:
-        rows.append(("skipped updates", f"{state.nonfinite_skipped} step(s) with a non-finite loss (--on-nan skip)"))
+    skipped = getattr(state, "nonfinite_skipped", 0)
+    if skipped:
+        rows.append(("skipped updates", f"{skipped} step(s) with a non-finite loss (--on-nan skip)"))
     evaluated = _latest(state.history, "eval/classes_covered")
     if evaluated is not None:
         rows.append(("evaluated at", f"epoch {evaluated['epoch']} ({state.config.eval_samples} samples)"))
