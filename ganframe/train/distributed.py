@@ -184,11 +184,11 @@ def collective_failure_message(exc: BaseException, state, timeout: float, resume
     """One paragraph for a run stopped because the processes stopped answering each other."""
     where = f" at step {state.step} (epoch {state.current_epoch})" if state is not None else ""
     kept = ""
-    if state is not None:
+    if state is not None and state.is_main_process:  # only rank 0 knows (and says) which it wrote
         kept = (
             f" The last good checkpoint is kept: {state.last_checkpoint}."
-            if state.is_main_process and state.last_checkpoint
-            else " The checkpoints rank 0 wrote are kept."
+            if state.last_checkpoint
+            else " No checkpoint had been written yet."
         )
     from ganframe.errors import exception_gist
 
