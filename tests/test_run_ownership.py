@@ -129,7 +129,8 @@ def test_every_checkpoint_and_config_json_carry_the_run_id(tmp_path, plugin_set,
 def test_resume_skips_a_foreign_checkpoint_names_it_and_keeps_the_runs_own_history(tmp_path, plugin_set, trained_pair):
     import json
 
-    from tests.runs import metrics_rows, newest
+    from ganframe.run.checkpoint import load_checkpoint
+    from tests.runs import metrics_rows
 
     a, b = _two_runs(tmp_path, trained_pair)
     own_rows, own_config = metrics_rows(a), json.loads((a / "config.json").read_text())
@@ -141,7 +142,7 @@ def test_resume_skips_a_foreign_checkpoint_names_it_and_keeps_the_runs_own_histo
     assert state.step == 20 and state.config.seed == 5, "continued run A from its own epoch 1"
     assert metrics_rows(a)[: len(own_rows)] == own_rows and len(metrics_rows(a)) > len(own_rows)
     assert json.loads((a / "config.json").read_text())["run_id"] == own_config["run_id"]
-    assert newest(a)["run_id"] == own_config["run_id"]
+    assert load_checkpoint(a / "checkpoints" / "epoch-0002.pt")["run_id"] == own_config["run_id"]
     assert planted.read_bytes() == foreign_bytes
 
 
