@@ -235,6 +235,11 @@ class RunConfig:
         "--sync-batchnorm", may_change_on_resume=True,
         help="Distributed CUDA runs: BatchNorm statistics over the global batch (SyncBatchNorm).",
     ))
+    dist_timeout: float = field(default=300.0, metadata=option(
+        "--dist-timeout", may_change_on_resume=True, metavar="SECONDS",
+        check=Bounds(0, low_open=True, valid="a positive number of seconds, e.g. 300"),
+        help="torchrun: seconds a process waits for the others in one collective before the run stops with a message.",
+    ))
     loggers: list[str] = field(default_factory=list, metadata=option(
         "--logger", may_change_on_resume=True, help="Enable a logger plugin (repeatable): tensorboard, ...",
     ))

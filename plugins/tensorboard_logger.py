@@ -60,7 +60,7 @@ class TensorBoardLogger:
         if self.writer is None:
             return
         for key, value in metrics.items():
-            if key not in ("step", "epoch"):
+            if key not in ("step", "epoch") and value is not None:  # None: every step of the window was skipped
                 self.writer.add_scalar(TAGS.get(key, key), value, global_step=metrics["step"])
 
     @hookimpl

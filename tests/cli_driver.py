@@ -3,7 +3,7 @@
 Subprocess tests (signals, torchrun) start this instead of ``ganframe`` when
 they need a plugin only the tests have. ``GANFRAME_TEST_PLUGINS`` is a
 comma-separated list of: ``nan-at`` (the loss, see :mod:`tests.fixtures_plugins`),
-``slow-end``, ``rank-dump``, ``shared-noise``.
+``slow-end``, ``rank-dump``, ``shared-noise``, ``freeze-rank-1``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ def main() -> None:
     plugin_set = fixtures_plugins.plugin_set()
     if "slow-end" in wanted:
         plugin_set.manager.register(fixtures_plugins.SlowEnd())
+    if "freeze-rank-1" in wanted:
+        plugin_set.manager.register(fixtures_plugins.FreezeRank1())
     if "rank-dump" in wanted:
         plugin_set.manager.register(fixtures_plugins.RankDump())
     if "shared-noise" in wanted:

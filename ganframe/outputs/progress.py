@@ -21,11 +21,21 @@ def shown(key: str) -> bool:
     return key not in {"step", "epoch"} and key.count("/") < 2
 
 
+#: keys format_metrics shows itself
+TRAIN_KEYS = ("d_loss", "g_loss", "D(x)", "D(G(z))", "nonfinite_skipped")
+
+
 def format_metrics(metrics: dict[str, float], digits: int = 4, sep: str = "  ") -> str:
+    """Losses and D outputs, then the updates skipped so far (``--on-nan skip``), which a window
+    whose every step was skipped shows alone (its means are None)."""
     parts = []
-    for key in ("d_loss", "g_loss", "D(x)", "D(G(z))"):
-        if key in metrics:
+    for key in TRAIN_KEYS[:4]:
+        if metrics.get(key) is not None:
             parts.append(f"{key} {metrics[key]:.{digits if 'loss' in key else digits - 1}f}")
+    if "d_loss" in metrics and metrics["d_loss"] is None:
+        parts.append("every step skipped")
+    if metrics.get("nonfinite_skipped"):
+        parts.append(f"skipped {metrics['nonfinite_skipped']}")
     return sep.join(parts)
 
 
@@ -84,12 +94,12 @@ class ProgressReporter:
             return
         if self._progress is not None:
             self._progress.update(self._task, completed=state.step, losses=format_metrics(metrics, digits=3, sep=" "))
-            extra = {k: v for k, v in metrics.items() if shown(k) and k not in {"d_loss", "g_loss", "D(x)", "D(G(z))"}}
+            extra = {k: v for k, v in metrics.items() if shown(k) and k not in TRAIN_KEYS and v is not None}
             if extra:
                 self._progress.console.print(f"step {state.step}: " + "  ".join(f"{k} {v:.4g}" for k, v in extra.items()))
         else:
             values = format_metrics(metrics) or "  ".join(
-                f"{k} {v:.4g}" for k, v in metrics.items() if shown(k)
+                f"{k} {v:.4g}" for k, v in metrics.items() if shown(k) and v is not None
             )
             self._line(f"epoch {metrics['epoch']}/{state.config.epochs}  step {state.step}/{state.total_steps}  {values}")
 

@@ -127,6 +127,7 @@ class RunFiles:
     @staticmethod
     def _config_document(state) -> dict:
         return {
+            "run_id": state.run_id,
             **state.config.to_dict(),
             "components": state.component_names,
             "sample_shape": list(state.model_spec.sample_shape),

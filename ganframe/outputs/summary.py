@@ -28,7 +28,8 @@ TRAIN_ROWS = (("d_loss", "final D loss", "{:.4f}"), ("g_loss", "final G loss", "
 
 
 def _latest(history: list[dict[str, float]], key: str) -> dict[str, float] | None:
-    return next((record for record in reversed(history) if key in record), None)
+    """The newest row with a value for ``key`` (rows of windows whose every step was skipped have None)."""
+    return next((record for record in reversed(history) if record.get(key) is not None), None)
 
 
 def summary_rows(state) -> list[tuple[str, str]]:
@@ -36,7 +37,10 @@ def summary_rows(state) -> list[tuple[str, str]]:
     rows = [("stopped", f"{state.stop_reason or 'unknown'} after {state.step} steps, {state.epoch} epoch(s)")]
     trained = _latest(state.history, "d_loss")
     if trained is not None:
-        rows += [(label, fmt.format(trained[key])) for key, label, fmt in TRAIN_ROWS if key in trained]
+        rows += [(label, fmt.format(trained[key])) for key, label, fmt in TRAIN_ROWS if trained.get(key) is not None]
+    skipped = getattr(state, "nonfinite_skipped", 0)
+    if skipped:
+        rows.append(("skipped updates", f"{skipped} step(s) with a non-finite loss (--on-nan skip)"))
     evaluated = next((found for key in EVALUATED_KEYS if (found := _latest(state.history, key))), None)
     if evaluated is not None:
         rows.append(("evaluated at", f"epoch {evaluated['epoch']} ({state.config.eval_samples} samples)"))

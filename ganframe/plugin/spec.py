@@ -256,8 +256,10 @@ def on_metrics(state: RunState, metrics: dict[str, float]) -> None:
         ``state.log(figures)``).
     :param metrics: plain Python numbers by name: always ``step`` and
         ``epoch``; from training ``d_loss``, ``g_loss``, ``D(x)`` and
-        ``D(G(z))``; from ``--eval-every`` figures under ``eval/...``. Do not
-        change it: every plugin receives the same dict.
+        ``D(G(z))`` (``None`` in a window whose every step was skipped by
+        ``--on-nan skip``, with ``nonfinite_skipped`` counting the updates
+        skipped so far); from ``--eval-every`` figures under ``eval/...``. Do
+        not change it: every plugin receives the same dict.
     :returns: nothing; a returned value is ignored.
     """
 

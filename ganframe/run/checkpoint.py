@@ -143,6 +143,9 @@ class Checkpoint:
     epoch: int
     batch_in_epoch: int
     # -- optional: each default is what a file without the key means --------------------
+    #: the run this checkpoint belongs to (``--resume`` takes only its own run's); None: written
+    #: before runs had ids
+    run_id: str | None = None
     #: the average of G's weights (``WeightAverage.state_dict()``), when the run keeps one
     generator_ema: dict[str, Any] | None = None
     #: the data order's length and the data set's size, checked on resume (None: not recorded)
@@ -165,6 +168,7 @@ class Checkpoint:
         """The checkpoint of a :class:`~ganframe.train.state.RunState` at its current position."""
         return cls(
             config=state.config.to_dict(),
+            run_id=state.run_id,
             model=ModelDescription.of(state),
             generator=state.generator.state_dict(),
             discriminator=state.discriminator.state_dict(),

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from ganframe.train import rng
-from ganframe.run.checkpoint import Checkpoint, CheckpointError, ModelDescription, newest_readable
+from ganframe.run.checkpoint import Checkpoint, CheckpointError, ModelDescription, checkpoint_files
 from ganframe.config import RunConfig, may_change_on_resume, option_name
 from ganframe.errors import UsageError, exception_gist
 
@@ -46,6 +46,8 @@ class ResumePlan:
     config: RunConfig
     checkpoint: Checkpoint | None
     notes: list[str] = field(default_factory=list)
+    #: the run's id (from its config.json); None for a run started before runs had ids
+    run_id: str | None = None
 
 
 # -- choosing the checkpoint and the config ---------------------------------------------
@@ -53,17 +55,17 @@ def plan(run_dir: str | Path, given: RunConfig, explicit: set[str] | frozenset[s
     """Pick the checkpoint (rank 0 decides, every rank loads it) and merge the options given."""
     run_dir = Path(run_dir)
     choice = _choose(run_dir) if processes.is_main else None
-    path, notes, saved = processes.from_main(choice[:3] if choice else None)
+    path, notes, saved, run_id = processes.from_main(choice[:4] if choice else None)
     checkpoint = None
     if path is not None:
-        checkpoint = choice[3] if choice else Checkpoint.load(path)
+        checkpoint = choice[4] if choice else Checkpoint.load(path)
         saved = checkpoint.config
     config = merge(RunConfig.from_dict(saved), given, explicit, run_dir)
-    return ResumePlan(config, checkpoint, notes)
+    return ResumePlan(config, checkpoint, notes, run_id)
 
 
-def _choose(run_dir: Path) -> tuple[str | None, list[str], dict | None, Checkpoint | None]:
-    """``(checkpoint path, notes, config.json, checkpoint)`` for a run directory, on the main process."""
+def _choose(run_dir: Path) -> tuple[str | None, list[str], dict | None, str | None, Checkpoint | None]:
+    """``(checkpoint path, notes, config.json, run id, checkpoint)`` for a run directory, on the main process."""
     if run_dir.is_file():
         raise UsageError(
             f"--resume takes a run directory, not a file; {run_dir} is a file. Give the folder the run was written "
@@ -72,23 +74,83 @@ def _choose(run_dir: Path) -> tuple[str | None, list[str], dict | None, Checkpoi
     if not run_dir.is_dir():
         raise UsageError(f"--resume {run_dir}: no such run directory; give the folder a run was written to.")
     notes: list[str] = []
-    checkpoint, skipped = newest_readable(run_dir)
+    config_file = run_dir / "config.json"
+    saved = _read_config(config_file) if config_file.is_file() else None
+    checkpoint, skipped = own_newest(run_dir, saved)
     if checkpoint is not None:
         for message in skipped:
             notes.append(f"{message} Resuming from the previous checkpoint, {checkpoint.path}.")
-        return str(checkpoint.path), notes, None, checkpoint
-    config_file = run_dir / "config.json"
-    if not config_file.is_file():
+        run_id = saved.get("run_id") if saved is not None else checkpoint.run_id
+        return str(checkpoint.path), notes, None, run_id, checkpoint
+    if saved is None:
         raise UsageError(
             f"--resume {run_dir}: it has neither a checkpoint nor a config.json, so there is nothing to resume "
             "(the run was stopped before it started); start a new run instead."
         )
+    notes.append(f"{run_dir} has no checkpoint yet; training it again from step 0 with its config.json.")
+    return None, notes, saved, saved.get("run_id"), None
+
+
+def _read_config(config_file: Path) -> dict:
     try:
         saved = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UsageError(f"--resume {run_dir}: {config_file} cannot be read ({exc}).") from None
-    notes.append(f"{run_dir} has no checkpoint yet; training it again from step 0 with its config.json.")
-    return None, notes, saved, None
+        raise UsageError(f"--resume {config_file.parent}: {config_file} cannot be read ({exc}).") from None
+    if not isinstance(saved, dict):
+        raise UsageError(f"--resume {config_file.parent}: {config_file} is not a run's config (not a JSON object).")
+    return saved
+
+
+def own_newest(run_dir: Path, saved: dict | None) -> tuple[Checkpoint | None, list[str]]:
+    """The newest checkpoint that loads and belongs to the run (its ``run_id`` is the one in
+    config.json ``saved``), and one line per newer one passed over, saying why.
+
+    A checkpoint copied in from another run is never resumed: it would replace the run's config,
+    weights and metrics history with another run's. Checkpoints written before runs had ids have
+    none, and are the run's own exactly when its config.json has none either (such a run keeps
+    training without an id). Without a config.json the newest readable checkpoint is taken.
+    ``(None, [])`` when the run has no checkpoint; an error when it has some and none is usable.
+    """
+    skipped: list[str] = []
+    foreign = nonfinite = 0
+    files = checkpoint_files(run_dir)
+    from ganframe.train.nonfinite import describe_entries, nonfinite_entries
+
+    for path in reversed(files):
+        try:
+            checkpoint = Checkpoint.load(path)
+        except CheckpointError as exc:
+            skipped.append(exc.message)
+            continue
+        if saved is not None and checkpoint.run_id != saved.get("run_id"):
+            foreign += 1
+            skipped.append(
+                f"Skipped checkpoint {path}: it belongs to another run (its run id is "
+                f"{checkpoint.run_id or 'missing'}, while {run_dir / 'config.json'} has "
+                f"{saved.get('run_id') or 'none'})."
+            )
+            continue
+        bad = [entry for name in ("generator", "discriminator", "generator_ema")
+               for entry in nonfinite_entries(getattr(checkpoint, name) or {}, name)]
+        if bad:  # written before checkpoints were checked: never resumed, never called good
+            nonfinite += 1
+            skipped.append(f"Skipped checkpoint {path}: its weights hold NaN or Inf ({describe_entries(bad)}).")
+            continue
+        return checkpoint, skipped
+    if not files:
+        return None, skipped
+    if not foreign and not nonfinite:
+        raise CheckpointError(f"No checkpoint of {run_dir} can be read: " + " ".join(skipped))
+    if foreign == len(files):
+        raise UsageError(
+            f"--resume {run_dir}: none of its {len(files)} checkpoint(s) belongs to this run, so nothing was "
+            "resumed and nothing was changed. " + " ".join(skipped) + " Move the other run's checkpoints back "
+            "to their own run directory (resume that one instead), or start a new run."
+        )
+    raise UsageError(
+        f"--resume {run_dir}: none of its {len(files)} checkpoint(s) can be resumed, so nothing was changed. "
+        + " ".join(skipped) + " Start a new run (with a lower --lr if the weights diverged)."
+    )
 
 
 def remove_partial_files(run_dir: Path) -> list[str]:

@@ -13,6 +13,7 @@ import dataclasses
 import secrets
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,6 +21,7 @@ from typing import Any, TextIO
 from ganframe.train import distributed
 
 from ganframe.run import disk, resume
+from ganframe.run import lock as run_lock
 from ganframe.run.assemble import build_setup
 from ganframe.config import RunConfig, option_name
 from ganframe.train.engine import Trainer
@@ -47,7 +49,8 @@ def default_run_dir(config: RunConfig, now: float | None = None) -> Path:
 def check_run_dir(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out {path} exists and is not a folder; choose another --out.")
-    if path.is_dir() and any(path.iterdir()):
+    if path.is_dir() and any(p.name != run_lock.LOCK_NAME for p in path.iterdir()):
+        run_lock.refuse_if_held(path, resuming=False)
         raise UsageError(
             f"Run directory {path} already exists and is not empty; choose another --out "
             "(nothing was changed)."
@@ -100,9 +103,14 @@ def train(
     the user set (only those are checked against, or may change, the resumed run; only those names
     may be ambiguous: ``None``, as from the API, counts every name in ``config`` as set).
     Notes for the user (resume fallbacks) go to ``notes`` (stderr)."""
-    processes = distributed.from_environment(config.device)
+    processes = distributed.from_environment(config.device, timeout=config.dist_timeout)
+    trainer = None
+    held: list[run_lock.RunLock] = []  # the run directory's lock (rank 0), released when the run ends
+    started = False  # until every plugin is registered, a refused run leaves no lock file (nor folder) behind
     try:
-        trainer, loggers, evaluation, messages = _prepare(config, plugins, processes, resume_from, explicit, stream)
+        trainer, loggers, evaluation, messages = _prepare(
+            config, plugins, processes, resume_from, explicit, stream, held
+        )
         if processes.is_main:
             for message in messages:
                 (notes or sys.stderr).write(f"ganframe: {message}\n")
@@ -110,6 +118,7 @@ def train(
         # pluggy calls the last registered first: evaluation logs its figures before the others write theirs
         per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or []), *evaluation]
         with registered(plugins, per_run), stop_on_signals(trainer.state, notes):
+            started = True
             try:
                 state = trainer.fit()
             except Exception as exc:  # a full or read-only disk: say so, and what survives
@@ -117,30 +126,72 @@ def train(
                 if failure is None:
                     raise
                 raise TrainingError(disk.disk_failure_message(failure, trainer.state)) from exc
-    except BaseException:
+        processes.close(wait=True)  # every rank leaves the group together (bounded by --dist-timeout)
+    except BaseException as exc:
         processes.close(wait=False)
+        if processes.enabled and distributed.is_collective_failure(exc):
+            state = trainer.state if trainer is not None else None
+            run_dir = state.run_dir if state is not None else resume_from or config.out
+            raise TrainingError(distributed.collective_failure_message(
+                exc, state, config.dist_timeout, resume.resume_command(run_dir, processes.world_size)
+            )) from None
         raise
-    processes.close(wait=True)
+    finally:
+        for lock in held:
+            lock.release(abandon=not started)
     return state
 
 
-def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, typed: set[str] | None, stream=None):
+def _lock(run_dir: Path, processes, resuming: bool, held: list) -> None:
+    """Take the run directory's lock on rank 0 and share the verdict, so every rank of a
+    torchrun launch stops with the same message when another process owns the directory."""
+    error, lock = None, None
+    if processes.is_main:
+        try:
+            lock = run_lock.acquire(run_dir, resuming=resuming)
+            held.append(lock)
+        except UsageError as exc:
+            error = exc.message
+    error = processes.from_main(error)
+    if error is not None:
+        raise UsageError(error)
+
+
+def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, typed: set[str] | None, stream=None,
+             held: list | None = None):
     """The trainer (restored from a checkpoint when resuming), the loggers, the ``--eval-every``
-    plugin (a list of zero or one) and notes for the user;
-    every check runs here, before any file of the run changes."""
+    plugin (a list of zero or one) and notes for the user; ``held`` receives the run directory's
+    lock. Every check runs here, before any file of the run changes."""
+    held = [] if held is None else held
+    try:
+        return _checked(config, plugins, processes, resume_from, typed, stream, held)
+    except BaseException:
+        for lock in held:  # refused: leave no lock file (nor a directory the lock created) behind
+            lock.release(abandon=True)
+        held.clear()
+        raise
+
+
+def _checked(config: RunConfig, plugins: PluginSet, processes, resume_from, typed: set[str] | None, stream, held: list):
     checkpoint, messages, explicit = None, [], set(typed or ())
     if resume_from is not None:
+        if processes.from_main(Path(resume_from).is_dir()):  # else resume.plan says what is wrong
+            _lock(Path(resume_from), processes, True, held)
         plan = resume.plan(resume_from, config, explicit, processes)
-        config, checkpoint, messages = plan.config, plan.checkpoint, plan.notes
+        config, checkpoint, messages, run_id = plan.config, plan.checkpoint, plan.notes, plan.run_id
     else:
         config = _agree_on_new_run(config, processes)
+        run_id = processes.from_main(uuid.uuid4().hex)
     setup = build_setup(config, plugins.registry, None if typed is None else set(typed))
     processes.check(setup.config, setup.device)
     run_dir = Path(setup.config.out) if setup.config.out else processes.from_main(default_run_dir(setup.config))
     if resume_from is None:
-        check_run_dir(run_dir)
+        check_run_dir(run_dir)  # an earlier run's folder is refused before a lock file is put in it
     if processes.is_main:
         disk.check_output_folder(run_dir, "--out" if resume_from is None else "--resume")
+    if resume_from is None:
+        _lock(run_dir, processes, False, held)
+        check_run_dir(run_dir)  # a writer that held the lock a moment ago may have filled it
     setup.config.out = str(run_dir)
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
     # every rank checks the data set (none waits for a rank 0 that stopped); only rank 0 scores samples
@@ -150,6 +201,7 @@ def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, type
     )
     evaluation = [periodic] if periodic is not None else []
     trainer = Trainer(setup, plugins.manager, run_dir=run_dir, processes=processes)
+    trainer.state.run_id = run_id
     if checkpoint is not None:
         messages += resume.restore(trainer, checkpoint)
         resume.check_target(trainer.state, setup.config)

@@ -123,6 +123,19 @@ class LoadedGenerator:
         return generate(self.network, noise, labels, mode=mode), labels
 
 
+def _check_finite(path, state_dict, what: str) -> None:
+    """Refuse weights holding NaN or Inf: every sample drawn from them would be NaN."""
+    from ganframe.train.nonfinite import describe_entries, nonfinite_entries
+
+    bad = nonfinite_entries(state_dict)
+    if bad:
+        raise CheckpointError(
+            f"Checkpoint {path}: {what} hold NaN or Inf ({describe_entries(bad)}), so every sample would be NaN; "
+            f"nothing was written. Its run diverged before this checkpoint; use an earlier checkpoint from "
+            f"{Path(path).parent}, or train again with a lower --lr."
+        )
+
+
 def load_generator(
     path: str | Path, registry: Registry, device: str | torch.device = "cpu", *, weights: str = "auto"
 ) -> LoadedGenerator:
@@ -146,10 +159,12 @@ def load_generator(
             f"Checkpoint {checkpoint.path} was trained with generator '{name}', which is not installed "
             "here; install the plugin that provides it (see `ganframe plugins`)."
         )
+    state_dict = checkpoint.generator_weights(average=use_average)
+    _check_finite(checkpoint.path, state_dict, "the average of G's weights" if use_average else "G's weights")
     spec = model.generator_spec()
     generator = component.build(spec)
     try:
-        generator.load_state_dict(checkpoint.generator_weights(average=use_average))
+        generator.load_state_dict(state_dict)
     except RuntimeError as exc:
         raise CheckpointError(
             f"Checkpoint {checkpoint.path} does not fit generator '{name}' as installed here: "

@@ -30,6 +30,7 @@ group (nccl on CUDA, one GPU per process; gloo on CPU). From there:
 
 from __future__ import annotations
 
+import datetime
 import gc
 import os
 from dataclasses import dataclass, field
@@ -139,7 +140,10 @@ class Processes:
 
     def close(self, *, wait: bool) -> None:
         """Leave the process group; ``wait``: first wait for every rank (a run that ended normally),
-        so no rank tears down its connections while rank 0 still writes the final files."""
+        so no rank tears down its connections while rank 0 still writes the final files. The order
+        is barrier, drop the DDP wrappers, collect, ``destroy_process_group``; the CLI then ends a
+        worker with ``os._exit`` (:func:`ganframe.cli.run_command.leaves_cleanly_under_torchrun`).
+        Safe to call twice."""
         if self.enabled and torch.distributed.is_initialized():
             if wait:
                 torch.distributed.barrier()
@@ -162,8 +166,44 @@ def _env_int(name: str, default: int) -> int:
         raise UsageError(f"Environment variable {name}={raw!r} must be a whole number (torchrun sets it).") from None
 
 
-def from_environment(device_option: str) -> Processes:
-    """Join the process group torchrun describes in the environment; one process otherwise."""
+#: words in the errors gloo / c10d raise when a collective times out or a peer is gone
+_COLLECTIVE_FAILURE = ("Timed out", "timed out", "gloo", "Connection closed by peer", "Connection reset by peer",
+                       "Broken pipe", "NCCL", "ProcessGroup")
+
+
+def is_collective_failure(exc: BaseException) -> bool:
+    """True for the error a collective raises when another process froze or died (a plain RuntimeError
+    from gloo, or one of torch.distributed's DistError kinds)."""
+    dist_error = getattr(torch.distributed, "DistError", None)
+    if dist_error is not None and isinstance(exc, dist_error):
+        return True
+    return isinstance(exc, RuntimeError) and any(word in str(exc) for word in _COLLECTIVE_FAILURE)
+
+
+def collective_failure_message(exc: BaseException, state, timeout: float, resume: str) -> str:
+    """One paragraph for a run stopped because the processes stopped answering each other."""
+    where = f" at step {state.step} (epoch {state.current_epoch})" if state is not None else ""
+    kept = ""
+    if state is not None and state.is_main_process:  # only rank 0 knows (and says) which it wrote
+        kept = (
+            f" The last good checkpoint is kept: {state.last_checkpoint}."
+            if state.last_checkpoint
+            else " No checkpoint had been written yet."
+        )
+    from ganframe.errors import exception_gist
+
+    return (
+        f"Training stopped{where}: another training process did not answer within --dist-timeout {timeout:g} s "
+        f"(or left the run), so this one gave up waiting ({exception_gist(exc, limit=200)}). A worker froze, "
+        f"was killed or lost its connection.{kept} Resume with: {resume} (give a larger --dist-timeout if "
+        "single steps or hooks may take longer than that)."
+    )
+
+
+def from_environment(device_option: str, timeout: float = 300.0) -> Processes:
+    """Join the process group torchrun describes in the environment; one process otherwise.
+    ``timeout`` (``--dist-timeout``) bounds every collective: a frozen peer stops the run with a
+    message after that many seconds instead of gloo's default of 30 minutes."""
     world_size = _env_int("WORLD_SIZE", 1)
     if world_size <= 1:
         return Processes()
@@ -191,6 +231,7 @@ def from_environment(device_option: str) -> Processes:
         torch.cuda.set_device(processes.local_rank)
         kwargs["device_id"] = torch.device("cuda", processes.local_rank)
     torch.distributed.init_process_group(
-        "nccl" if use_cuda else "gloo", rank=processes.rank, world_size=world_size, **kwargs
+        "nccl" if use_cuda else "gloo", rank=processes.rank, world_size=world_size,
+        timeout=datetime.timedelta(seconds=timeout), **kwargs
     )
     return processes

@@ -173,9 +173,10 @@ class Trainer:
                 nonfinite.stop_message(name, value, first_step + row, state.current_epoch, kept)
             )
         state.nonfinite_skipped += int((~finite).sum())
-        if not finite.any():
-            return
-        state.metrics = dict(zip(METRIC_NAMES, rows[finite].mean(dim=0).tolist()))
+        if finite.any():
+            state.metrics = dict(zip(METRIC_NAMES, rows[finite].mean(dim=0).tolist()))
+        else:  # every step skipped: the row is still written (the skips stay visible), its means None
+            state.metrics = dict.fromkeys(METRIC_NAMES)
         if state.nonfinite_skipped:
             state.metrics["nonfinite_skipped"] = state.nonfinite_skipped
         self._emit(state.metrics)
@@ -205,6 +206,7 @@ class Trainer:
         """Call an epoch-end or train-end hook with the RNG states a checkpoint stores: those at the
         training position (the ones :func:`rng.preserved` keeps), every rank's in a distributed run."""
         state = self.state
+        nonfinite.check_weights(state)  # never a checkpoint from NaN weights (every rank: they are replicas)
         try:
             with rng.preserved(self.device) as local:
                 state.rng_snapshot = {**local, "ranks": self.processes.gather(local)} if self.processes.enabled else local
@@ -227,7 +229,7 @@ class Trainer:
         except KeyboardInterrupt:
             state.stop_reason = "interrupted"
             raise
-        except nonfinite.NonFiniteLossError:
+        except (nonfinite.NonFiniteLossError, nonfinite.NonFiniteWeightsError):
             state.stop_reason = "nonfinite"
             raise
         except BaseException:
@@ -235,10 +237,21 @@ class Trainer:
             raise
         finally:
             if state.stopped_cleanly:
-                self._checkpoint_hook(self.hook.on_train_end)
+                self._end_with_checkpoint()
             else:
                 self.hook.on_train_end(state=state)
         return state
+
+    def _end_with_checkpoint(self) -> None:
+        """The train-end hooks of a run that stopped cleanly (they write its final checkpoint), unless
+        its weights are not finite: then they run as for a NaN stop, and the error follows."""
+        try:
+            nonfinite.check_weights(self.state)
+        except nonfinite.NonFiniteWeightsError:
+            self.state.stop_reason = "nonfinite"
+            self.hook.on_train_end(state=self.state)
+            raise
+        self._checkpoint_hook(self.hook.on_train_end)
 
     def _epochs(self) -> None:
         state, config = self.state, self.setup.config

@@ -70,3 +70,56 @@ def skip_guard(all_finite: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[
         return not bool(all_finite(torch.isfinite(loss.detach()).all()))  # the host sync that --on-nan skip costs
 
     return skip
+
+
+# -- weights ------------------------------------------------------------------------------------
+class NonFiniteWeightsError(TrainingError):
+    """The networks' weights hold NaN or Inf; no checkpoint is written from them."""
+
+
+def nonfinite_entries(tree, prefix: str = "") -> list[str]:
+    """Names of the floating-point tensors holding NaN or Inf in a (nested) state dict, in order,
+    found with one host sync for the whole tree."""
+    names, flags = [], []
+    stack = [(prefix, tree)]
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((f"{name}.{key}" if name else str(key), item) for key, item in reversed(list(value.items())))
+        elif isinstance(value, torch.Tensor) and value.is_floating_point() and value.numel():
+            names.append(name)
+            flags.append(torch.isfinite(value).all())
+    if not flags:
+        return []
+    try:
+        finite = torch.stack(flags).tolist()
+    except RuntimeError:  # tensors on several devices
+        finite = [bool(flag) for flag in flags]
+    return [name for name, ok in zip(names, finite) if not ok]
+
+
+def describe_entries(bad: list[str], limit: int = 3) -> str:
+    """``'a', 'b' and 2 more`` for messages."""
+    shown = ", ".join(f"'{name}'" for name in bad[:limit])
+    return shown + (f" and {len(bad) - limit} more" if len(bad) > limit else "")
+
+
+def check_weights(state) -> None:
+    """Raise :class:`NonFiniteWeightsError` when G, D or the average of G's weights holds NaN or Inf,
+    so no checkpoint is written from them (called by the engine before every checkpoint hook)."""
+    networks = {"generator": state.generator, "discriminator": state.discriminator}
+    if state.g_average is not None:
+        networks["generator_ema"] = state.g_average.network
+    bad = [entry for name, net in networks.items() for entry in nonfinite_entries(net.state_dict(), name)]
+    if not bad:
+        return
+    kept = (
+        f"The last good checkpoint is kept: {state.last_checkpoint}."
+        if state.last_checkpoint
+        else "No checkpoint had been written yet."
+    )
+    raise NonFiniteWeightsError(
+        f"Training stopped at step {state.step} (epoch {state.current_epoch}): the weights hold NaN or Inf "
+        f"({describe_entries(bad)}), so no checkpoint was written from them. {kept} An update overflowed: "
+        "lower --lr, check the loss and model plugins, or resume from the last good checkpoint."
+    )

@@ -66,6 +66,9 @@ class RunState:
     checkpoint_step: int | None = None
     #: the checkpoint this run was resumed from
     resumed_from: Path | None = None
+    #: this run's id (in config.json and every checkpoint; --resume uses only checkpoints with it);
+    #: None for a run started before runs had ids
+    run_id: str | None = None
     #: steps whose update was skipped for a non-finite loss (``--on-nan skip``)
     nonfinite_skipped: int = 0
     #: RNG states at the training position, set by the engine just before the hooks that may
