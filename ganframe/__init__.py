@@ -37,10 +37,16 @@ _EXPORTS: dict[str, str] = {
     "LossSpec": "ganframe.plugin.specs",
     "DatasetSpec": "ganframe.plugin.specs",
     "Options": "ganframe.plugin.specs",
+    "StepSpec": "ganframe.plugin.specs",
+    "RegularizerSpec": "ganframe.plugin.specs",
+    "AugmentationSpec": "ganframe.plugin.specs",
+    # training steps
+    "Phase": "ganframe.train.schedule",
     # losses
     "GANLoss": "ganframe.nn.losses",
     "LossInputs": "ganframe.nn.losses",
     "bce_with_target": "ganframe.nn.losses",
+    "split_discriminator_output": "ganframe.nn.losses",
     # reusable network pieces
     "Dropout": "ganframe.nn.layers",
     "Reshape": "ganframe.nn.layers",
@@ -79,11 +85,20 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     )
     from ganframe.nn.conditioning import Conditioned
     from ganframe.nn.layers import Dropout, LabelConditioned, LabelProjected, LabelProjection, Reshape, mlp
-    from ganframe.nn.losses import GANLoss, LossInputs, bce_with_target
+    from ganframe.nn.losses import GANLoss, LossInputs, bce_with_target, split_discriminator_output
     from ganframe.outputs.images import image_grid, is_image_shape
-    from ganframe.plugin.specs import DatasetSpec, LossSpec, ModelSpec, Options
+    from ganframe.plugin.specs import (
+        AugmentationSpec,
+        DatasetSpec,
+        LossSpec,
+        ModelSpec,
+        Options,
+        RegularizerSpec,
+        StepSpec,
+    )
     from ganframe.run.data_root import DATA_ENV, resolve_data_root
     from ganframe.train.data import InMemoryDataset
+    from ganframe.train.schedule import Phase
     from ganframe.train.state import RunState
 
 

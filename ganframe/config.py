@@ -27,6 +27,8 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "optimizer": "adam",
     #: decay of the average of G's weights that samples are drawn from; 0: no average (the documents')
     "g_ema": 0.0,
+    #: the training step's schedule (a registered step: two-phase, n-critic, ...)
+    "step": "two-phase",
 }
 
 OPTIMIZERS = ("adam", "sgd")
@@ -80,6 +82,16 @@ class RunConfig:
     loss_options: dict[str, Any] = field(default_factory=dict)
     model_options: dict[str, Any] = field(default_factory=dict)
     dataset_options: dict[str, Any] = field(default_factory=dict)
+    #: the training step (``--step``; default: the loss's, model's or data set's, else two-phase)
+    step: str | None = None
+    step_options: dict[str, Any] = field(default_factory=dict)
+    #: regularisers added to D's or G's loss (``--regularizer``, repeatable), in order
+    regularizers: list[str] = field(default_factory=list)
+    #: ``{regulariser name: {key: value}}`` (``--regularizer-option NAME.KEY=VALUE``)
+    regularizer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: differentiable augmentation of D's inputs (``--augment``); None: none
+    augment: str | None = None
+    augment_options: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -88,7 +100,10 @@ class RunConfig:
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
         """Rebuild from ``to_dict`` output; keys from newer versions are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        values = {k: v for k, v in data.items() if k in names}
+        if "step" not in data and data.get("loss") is not None:  # resolved before steps were pluggable
+            values["step"] = "two-phase"
+        return cls(**values)
 
     @property
     def generator_name(self) -> str:
@@ -132,6 +147,12 @@ def validate(config: RunConfig) -> None:
     check_choice("--data-path", config.data_path, DATA_PATHS)
     check_choice("--precision", config.precision, PRECISIONS)
     check_choice("--on-nan", config.on_nan, ON_NAN)
+    repeated = sorted({name for name in config.regularizers if config.regularizers.count(name) > 1})
+    if repeated:
+        raise UsageError(
+            f"--regularizer {repeated[0]} is given more than once; give each regulariser once and set its "
+            f"strength with --regularizer-option {repeated[0]}.gamma=VALUE (or its own options)."
+        )
     if config.cuda_graph and config.on_nan == "skip":
         raise UsageError(
             "--on-nan skip reads every loss on the host before its update, which a captured CUDA graph cannot do; "
@@ -169,4 +190,22 @@ def parse_key_values(values: list[str] | None, option: str) -> dict[str, str]:
         if not sep or not key.strip():
             raise UsageError(f"{option} expects KEY=VALUE; got '{item}'.")
         parsed[key.strip()] = value.strip()
+    return parsed
+
+
+def parse_named_key_values(values: list[str] | None, option: str, names: list[str]) -> dict[str, dict[str, str]]:
+    """``["r1.gamma=5"]`` -> ``{"r1": {"gamma": "5"}}`` for options of several named components
+    (``--regularizer-option``); the name must be one of ``names`` (those given with the matching option)."""
+    parsed: dict[str, dict[str, str]] = {}
+    for key, value in parse_key_values(values, option).items():
+        name, dot, sub = key.rpartition(".")
+        if not dot or not name or not sub:
+            raise UsageError(f"{option} expects NAME.KEY=VALUE (e.g. r1.gamma=5); got '{key}={value}'.")
+        if name not in names:
+            given = quoted_list(names) if names else "none"
+            raise UsageError(
+                f"{option} {key}={value} names '{name}', which is not among the components given "
+                f"({given}).{did_you_mean(name, names)} Add it with its option first, e.g. --regularizer {name}."
+            )
+        parsed.setdefault(name, {})[sub] = value
     return parsed

@@ -51,7 +51,7 @@ def plugins_document(plugin_set) -> dict:
 
 @user_errors
 def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
-    """List installed generators, discriminators, losses, data sets and loggers, and the plugins behind them."""
+    """List installed generators, discriminators, losses, data sets, loggers, steps, regularizers and augmentations, and the plugins behind them."""
     from ganframe.plugin.manager import get_plugins
 
     plugin_set = get_plugins()

@@ -10,6 +10,7 @@ import typer
 from ganframe.cli.errors import report, user_errors
 from ganframe.config import (
     DATA_PATHS, DEVICES, ON_NAN, OPTIMIZERS, PRECISIONS, SAMPLE_MODES, RunConfig, parse_key_values,
+    parse_named_key_values,
 )
 
 _MODELS = "Model: a generator + discriminator pair registered under one name (mlp, cgan, mlp-small, batchnorm, ...)."
@@ -17,7 +18,9 @@ _MODELS = "Model: a generator + discriminator pair registered under one name (ml
 
 #: command-line parameters whose RunConfig field has another name
 _FIELDS = {"logger": "loggers", "loss_option": "loss_options", "smooth": "loss_options",
-           "model_option": "model_options", "dataset_option": "dataset_options"}
+           "model_option": "model_options", "dataset_option": "dataset_options",
+           "step_option": "step_options", "regularizer": "regularizers",
+           "regularizer_option": "regularizer_options", "augment_option": "augment_options"}
 
 
 def explicit_fields(ctx: typer.Context) -> set[str]:
@@ -97,6 +100,20 @@ def run(
     loss_option: Optional[list[str]] = typer.Option(None, "--loss-option", help="KEY=VALUE passed to the loss (repeatable)."),
     model_option: Optional[list[str]] = typer.Option(None, "--model-option", help="KEY=VALUE passed to G and D (repeatable)."),
     dataset_option: Optional[list[str]] = typer.Option(None, "--dataset-option", help="KEY=VALUE passed to the data set (repeatable)."),
+    step: Optional[str] = typer.Option(
+        None, "--step", help="Training step: two-phase, n-critic, ... (default: the loss's or model's; else two-phase)."
+    ),
+    step_option: Optional[list[str]] = typer.Option(None, "--step-option", help="KEY=VALUE passed to the step, e.g. n=5 (repeatable)."),
+    regularizer: Optional[list[str]] = typer.Option(
+        None, "--regularizer", help="Add a regulariser to D's or G's loss (repeatable): r1, r2, ..."
+    ),
+    regularizer_option: Optional[list[str]] = typer.Option(
+        None, "--regularizer-option", help="NAME.KEY=VALUE passed to a regulariser, e.g. r1.gamma=5 (repeatable)."
+    ),
+    augment: Optional[str] = typer.Option(None, "--augment", help="Augment D's real and fake inputs: diffaugment, ..."),
+    augment_option: Optional[list[str]] = typer.Option(
+        None, "--augment-option", help="KEY=VALUE passed to the augmentation, e.g. policy=translation,cutout (repeatable)."
+    ),
 ) -> None:
     """Train a GAN; writes config, sample grids, metrics, a losses plot and checkpoints to the run directory."""
     loss_options = parse_key_values(loss_option, "--loss-option")
@@ -113,6 +130,10 @@ def run(
         loss_options=loss_options,
         model_options=parse_key_values(model_option, "--model-option"),
         dataset_options=parse_key_values(dataset_option, "--dataset-option"),
+        step=step, step_options=parse_key_values(step_option, "--step-option"),
+        regularizers=list(regularizer or []),
+        regularizer_options=parse_named_key_values(regularizer_option, "--regularizer-option", list(regularizer or [])),
+        augment=augment, augment_options=parse_key_values(augment_option, "--augment-option"),
     )
     from ganframe.config import validate
     from ganframe.plugin.manager import get_plugins

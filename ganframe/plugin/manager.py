@@ -63,6 +63,9 @@ BUILTIN_PLUGINS = (
     "ganframe_builtins.image_datasets",
     "ganframe_builtins.toy_datasets",
     "ganframe_builtins.tensorboard_logger",
+    "ganframe_builtins.steps",
+    "ganframe_builtins.regularizers",
+    "ganframe_builtins.augmentations",
 )
 
 #: registration hook name -> component kind it registers
@@ -72,6 +75,9 @@ REGISTRATION_HOOKS = {
     "register_losses": "loss",
     "register_datasets": "dataset",
     "register_loggers": "logger",
+    "register_steps": "step",
+    "register_regularizers": "regularizer",
+    "register_augmentations": "augmentation",
 }
 
 #: frames in these folders are loading machinery; error locations point past them

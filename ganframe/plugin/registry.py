@@ -27,18 +27,21 @@ from typing import Any
 from ganframe.config import GLOBAL_DEFAULTS, OPTIMIZERS
 from ganframe.errors import PluginError, UsageError, describe_exception, did_you_mean, quoted_list
 
-KINDS = ("generator", "discriminator", "loss", "dataset", "logger")
+KINDS = ("generator", "discriminator", "loss", "dataset", "logger", "step", "regularizer", "augmentation")
 
 #: metadata each kind accepts besides ``help`` (anything else is a plugin bug)
 METADATA_BY_KIND = {
     "generator": {"conditional", "defaults"},
     "discriminator": {"conditional"},
-    "loss": set(),
-    "dataset": set(),
+    "loss": {"defaults"},
+    "dataset": {"defaults"},
     "logger": set(),
+    "step": set(),
+    "regularizer": set(),
+    "augmentation": set(),
 }
 
-#: run settings a generator may recommend through ``defaults=``
+#: run settings a generator, loss or data set may recommend through ``defaults=``
 DEFAULTABLE_SETTINGS = set(GLOBAL_DEFAULTS)
 
 
@@ -142,7 +145,7 @@ def check_registration(
             )
     if not isinstance(metadata.get("conditional", False), bool):
         raise TypeError(f"{kind} '{name}': conditional must be True or False; got {metadata['conditional']!r}")
-    _check_defaults(name, metadata.get("defaults"))
+    _check_defaults(kind, name, metadata.get("defaults"))
     return Component(
         kind=kind,
         name=name,
@@ -155,22 +158,23 @@ def check_registration(
     )
 
 
-def _check_defaults(name: str, defaults: Any) -> None:
+def _check_defaults(kind: str, name: str, defaults: Any) -> None:
     if defaults is None:
         return
     if not isinstance(defaults, dict):
-        raise TypeError(f"generator '{name}': defaults must be a dict of run settings; got {type(defaults).__name__}")
+        raise TypeError(f"{kind} '{name}': defaults must be a dict of run settings; got {type(defaults).__name__}")
+    valid_keys = DEFAULTABLE_SETTINGS - {"loss"} if kind == "loss" else DEFAULTABLE_SETTINGS
     for key, value in defaults.items():
-        if key not in DEFAULTABLE_SETTINGS:
+        if key not in valid_keys:
             raise ValueError(
-                f"generator '{name}': defaults has unknown setting '{key}'.{did_you_mean(key, DEFAULTABLE_SETTINGS)} "
-                f"Valid settings: {quoted_list(sorted(DEFAULTABLE_SETTINGS))}"
+                f"{kind} '{name}': defaults has unknown setting '{key}'.{did_you_mean(key, valid_keys)} "
+                f"Valid settings: {quoted_list(sorted(valid_keys))}"
             )
         expected = type(GLOBAL_DEFAULTS[key])
         ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
         if not ok or isinstance(value, bool) or (key == "optimizer" and value not in OPTIMIZERS):
             valid = quoted_list(OPTIMIZERS) if key == "optimizer" else f"a {expected.__name__}"
-            raise ValueError(f"generator '{name}': defaults['{key}'] must be {valid}; got {value!r}")
+            raise ValueError(f"{kind} '{name}': defaults['{key}'] must be {valid}; got {value!r}")
 
 
 class Registry:

@@ -109,3 +109,25 @@ class DatasetSpec:
     train: bool = True
     download: bool = True
     options: Options = field(default_factory=Options)
+
+
+@dataclass
+class StepSpec:
+    """Given to training-step factories (``--step-option KEY=VALUE`` in ``options``)."""
+
+    options: Options = field(default_factory=Options)
+
+
+@dataclass
+class RegularizerSpec:
+    """Given to regulariser factories (``--regularizer-option NAME.KEY=VALUE`` in ``options``)."""
+
+    options: Options = field(default_factory=Options)
+
+
+@dataclass
+class AugmentationSpec:
+    """Given to augmentation factories: the shape of one sample D sees, and ``--augment-option`` values."""
+
+    sample_shape: tuple[int, ...]
+    options: Options = field(default_factory=Options)

@@ -8,7 +8,7 @@ networks that break the plugin contract (wrong output shape).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -19,7 +19,8 @@ from ganframe.train.data import sample_shape_of
 from ganframe.run.data_root import resolve_data_root
 from ganframe.errors import PluginContractError, UsageError
 from ganframe.plugin.registry import Component, Registry
-from ganframe.plugin.specs import DatasetSpec, LossSpec, ModelSpec, Options
+from ganframe.plugin.specs import AugmentationSpec, DatasetSpec, LossSpec, ModelSpec, Options, RegularizerSpec, StepSpec
+from ganframe.train.schedule import TWO_PHASE, Phase, Regularization, check_phases
 
 
 @dataclass
@@ -28,6 +29,15 @@ class Components:
     discriminator: Component
     loss: Component
     dataset: Component
+    step: Component | None = None
+    regularizers: list[Component] = field(default_factory=list)
+    augmentation: Component | None = None
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Run settings the components recommend: the loss's win over the model's, which win over
+        the data set's (an explicit option wins over all)."""
+        return {**self.dataset.defaults, **self.generator.defaults, **self.loss.defaults}
 
     @property
     def conditional(self) -> bool:
@@ -54,6 +64,10 @@ class Setup:
     discriminator: nn.Module
     loss: Any
     device: torch.device
+    #: the training step's schedule, the regularisers and the augmentation of D's inputs
+    phases: tuple[Phase, ...] = TWO_PHASE
+    regularizations: tuple[Regularization, ...] = ()
+    augment: Any = None
 
 
 def _network(registry: Registry, kind: str, name: str | None, model: str) -> Component:
@@ -75,14 +89,21 @@ def _network(registry: Registry, kind: str, name: str | None, model: str) -> Com
 
 def resolve_components(config: RunConfig, registry: Registry) -> Components:
     """Look up every named component; unknown names raise with a suggestion. Without ``--loss``
-    the loss is the generator's default (``defaults={"loss": ...}``), else ``bce``."""
+    the loss is the generator's default (``defaults={"loss": ...}``), else the data set's, else ``bce``;
+    without ``--step`` the step is the loss's, the model's or the data set's default, else ``two-phase``."""
     generator = _network(registry, "generator", config.generator, config.model)
-    return Components(
+    dataset = registry.get("dataset", config.dataset, option="--dataset")
+    loss = registry.get("loss", setting(config, "loss", {**dataset.defaults, **generator.defaults}), option="--loss")
+    components = Components(
         generator=generator,
         discriminator=_network(registry, "discriminator", config.discriminator, config.model),
-        loss=registry.get("loss", setting(config, "loss", generator.defaults), option="--loss"),
-        dataset=registry.get("dataset", config.dataset, option="--dataset"),
+        loss=loss,
+        dataset=dataset,
+        regularizers=[registry.get("regularizer", name, option="--regularizer") for name in config.regularizers],
+        augmentation=registry.get("augmentation", config.augment, option="--augment") if config.augment else None,
     )
+    components.step = registry.get("step", setting(config, "step", components.defaults), option="--step")
+    return components
 
 
 def resolve_device(requested: str) -> torch.device:
@@ -141,15 +162,30 @@ def check_networks(components: Components, spec: ModelSpec, generator: nn.Module
                     f"expected {(n, *spec.sample_shape)} (N x the data set's sample shape)."
                 )
             d = components.discriminator
-            logits = discriminator(fake, labels) if d.conditional else discriminator(fake)
+            output = discriminator(fake, labels) if d.conditional else discriminator(fake)
+            logits = _logits_of(output, d.qualified_name)
             if logits.numel() != n:
                 raise PluginContractError(
-                    f"Discriminator '{d.qualified_name}' returned shape {tuple(logits.shape)} for {n} samples; "
-                    f"expected one logit per sample: ({n},) or ({n}, 1)."
+                    f"Discriminator '{d.qualified_name}' returned logits of shape {tuple(logits.shape)} for {n} "
+                    f"samples; expected one logit per sample: ({n},) or ({n}, 1)."
                 )
     finally:
         generator.train(modes[0])
         discriminator.train(modes[1])
+
+
+def _logits_of(output: Any, name: str) -> torch.Tensor:
+    """The logits tensor of a discriminator's output, before reshaping (see split_discriminator_output)."""
+    if isinstance(output, dict):
+        output = output.get("logits")
+    elif isinstance(output, (tuple, list)) and len(output) == 2 and isinstance(output[1], dict):
+        output = output[0]
+    if not isinstance(output, torch.Tensor):
+        raise PluginContractError(
+            f"Discriminator '{name}' returned {type(output).__name__}; it must return logits (a tensor of shape "
+            "(N,) or (N, 1)), a tuple (logits, dict of extra outputs), or a dict with the key 'logits'."
+        )
+    return output
 
 
 def build_loss(component: Component, config: RunConfig):
@@ -161,6 +197,43 @@ def build_loss(component: Component, config: RunConfig):
         if not callable(getattr(loss, method, None)):
             raise PluginContractError(f"Loss '{component.qualified_name}' has no {method}(inputs) method.")
     return loss, options.effective()
+
+
+def build_step_phases(component: Component, config: RunConfig) -> tuple[tuple[Phase, ...], dict[str, Any]]:
+    """The step's phases and the options it used."""
+    options = Options(config.step_options, owner=f"step '{component.name}'")
+    phases = component.load()(StepSpec(options=options))
+    options.check_all_read()
+    return tuple(check_phases(phases, f"Step '{component.qualified_name}'")), options.effective()
+
+
+def build_regularizations(components: list[Component], config: RunConfig):
+    """The regularisers (as the step uses them) and the options each used, by name as given."""
+    built, effective = [], {}
+    for name, component in zip(config.regularizers, components):
+        options = Options(config.regularizer_options.get(name, {}), owner=f"regularizer '{component.name}'")
+        regularizer = component.load()(RegularizerSpec(options=options))
+        options.check_all_read()
+        built.append(Regularization.of(component.qualified_name, regularizer))
+        effective[name] = options.effective()
+    return tuple(built), effective
+
+
+def build_augmentation(component: Component | None, config: RunConfig, sample_shape: tuple[int, ...]):
+    """The augmentation callable (or None) and the options it used."""
+    if component is None:
+        if config.augment_options:
+            raise UsageError("--augment-option was given without --augment NAME; name the augmentation it is for.")
+        return None, {}
+    options = Options(config.augment_options, owner=f"augmentation '{component.name}'")
+    augment = component.load()(AugmentationSpec(sample_shape=tuple(sample_shape), options=options))
+    options.check_all_read()
+    if not callable(augment):
+        raise PluginContractError(
+            f"Augmentation '{component.qualified_name}' returned {type(augment).__name__}; it must return a callable "
+            "augment(x) -> tensor of x's shape."
+        )
+    return augment, options.effective()
 
 
 def check_labels(components: Components, dataset: Any, dataset_name: str) -> int:
@@ -178,7 +251,15 @@ def check_labels(components: Components, dataset: Any, dataset_name: str) -> int
 def build_setup(config: RunConfig, registry: Registry) -> Setup:
     """Resolve, load and build everything for a run, raising on any user mistake."""
     components = resolve_components(config, registry)
-    config = resolve(config, components.generator.defaults, str(resolve_data_root(config.data_root)))
+    config = resolve(config, components.defaults, str(resolve_data_root(config.data_root)))
+    unknown = sorted(set(config.regularizer_options) - set(config.regularizers))
+    if unknown:
+        raise UsageError(
+            f"--regularizer-option names '{unknown[0]}', which is not given with --regularizer "
+            f"({', '.join(config.regularizers) or 'none given'}); add --regularizer {unknown[0]}."
+        )
+    phases, config.step_options = build_step_phases(components.step, config)
+    regularizations, config.regularizer_options = build_regularizations(components.regularizers, config)
     device = resolve_device(config.device)
     if config.cuda_graph and device.type != "cuda":
         raise UsageError(f"--cuda-graph needs a CUDA device, but this run uses {device}; leave it out or use --device cuda.")
@@ -195,4 +276,6 @@ def build_setup(config: RunConfig, registry: Registry) -> Setup:
     config.model_options = model_options.effective()
     generator, discriminator = generator.to(device), discriminator.to(device)
     check_networks(components, spec, generator, discriminator)
-    return Setup(config, components, dataset, spec, generator, discriminator, loss, device)
+    augment, config.augment_options = build_augmentation(components.augmentation, config, spec.sample_shape)
+    return Setup(config, components, dataset, spec, generator, discriminator, loss, device,
+                 phases, regularizations, augment)

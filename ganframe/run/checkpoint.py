@@ -198,6 +198,8 @@ def state_payload(state) -> dict[str, Any]:
         "dataset_size": len(state.dataset),
         "world_size": state.world_size,
         "nonfinite_skipped": state.nonfinite_skipped,
+        # the step's schedule counters (updates per phase and regulariser), restored on resume
+        **({"train_step": state.train_step.state_dict()} if state.train_step is not None else {}),
         "history": list(state.history),
         "epoch_seconds": list(state.epoch_seconds),
         # at the training position (see ganframe.train.rng); "ranks" holds every rank's in a distributed run
