@@ -5,6 +5,11 @@ Both are 1x28x28 uint8 images with 10 classes, held in memory and scaled to
 torchvision's layout and downloaded there when missing; when the download
 fails (offline) the error names the folder, the files expected there and
 ``GANFRAME_DATA``.
+
+Option ``subset`` (``--dataset-option subset=1000``; 0, the default, keeps
+all): train on the first N training images only (data-limited GAN training,
+as DiffAugment studies); the held-out split ``ganframe eval`` scores against
+is never cut.
 """
 
 from ganframe import hookimpl
@@ -40,10 +45,16 @@ def expected_files(dataset_class) -> list[str]:
 def _in_memory(dataset_class, spec, class_names):
     from ganframe import InMemoryDataset
 
+    from ganframe import UsageError
+
+    subset = spec.options.get("subset", 0)
+    if subset < 0:
+        raise UsageError(f"--dataset-option subset={subset} must be 0 (all images) or a positive number of images.")
     opened = _open(dataset_class, spec)
-    return InMemoryDataset(
-        opened.data.unsqueeze(1), opened.targets, num_classes=len(class_names), class_names=class_names
-    )
+    data, targets = opened.data, opened.targets
+    if subset and spec.train:
+        data, targets = data[:subset], targets[:subset]
+    return InMemoryDataset(data.unsqueeze(1), targets, num_classes=len(class_names), class_names=class_names)
 
 
 def _open(dataset_class, spec):
