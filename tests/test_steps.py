@@ -314,3 +314,31 @@ def test_resume_keeps_the_step_and_refuses_another(plugin_set, tmp_path):
         run(RunConfig(step="two-phase"), plugin_set, resume_from=out, explicit={"step"})
     old = RunConfig.from_dict({k: v for k, v in RunConfig(loss="bce").to_dict().items() if k != "step"})
     assert old.step == "two-phase", "a config saved before steps were pluggable trained two-phase"
+
+
+# -- the test kit -------------------------------------------------------------------------------------
+def test_the_kit_passes_the_built_ins_and_names_broken_components():
+    from ganframe.testing import check_augmentation, check_regularizer, check_step
+
+    assert [p.name for p in check_step("n-critic", options={"n": "3"})] == ["D", "G"]
+    check_step("two-phase")
+    check_regularizer("r1", options={"interval": "3"})
+    check_regularizer("r2")
+    check_augmentation("diffaugment")
+    check_augmentation("diffaugment", options={"policy": "translation"}, sample_shape=(1, 8, 8))
+
+    with pytest.raises(AssertionError, match="never updates the generator"):
+        check_step(lambda spec: [Phase("D", "discriminator")])
+
+    class Detached:
+        network, interval = "discriminator", 1
+
+        def penalty(self, inputs):
+            return inputs.real_logits.detach().square().mean() + inputs.real_logits.sum() * 0
+
+    with pytest.raises(AssertionError, match="sends no gradient into the discriminator"):
+        check_regularizer(lambda spec: Detached())
+    with pytest.raises(AssertionError, match="unchanged"):
+        check_augmentation(lambda spec: (lambda x: x))
+    with pytest.raises(AssertionError, match="not differentiable"):
+        check_augmentation(lambda spec: (lambda x: torch.flip(x.detach(), dims=[-1])))

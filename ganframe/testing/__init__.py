@@ -14,6 +14,10 @@ plugin is installed and registers it). See ``docs/writing-plugins.md``.
   in each phase, and the sign convention (both losses are minimised).
 - :func:`check_dataset`: the declared sample shape and labels, values in
   ``[-1, 1]``, batchable items.
+- :func:`check_step`, :func:`check_regularizer`, :func:`check_augmentation`:
+  a tiny GAN trained through ganframe's own step with the component: the
+  schedule's update counts, a penalty's value, gradients and laziness, an
+  augmentation's shape and differentiability.
 - :func:`check_plugin`, :func:`check_installed`: the plugin loads without
   warnings (no misspelled hooks, no collisions with built-ins), its factories
   import.
@@ -37,6 +41,9 @@ _EXPORTS = {
     "check_model": "ganframe.testing.networks",
     "check_loss": "ganframe.testing.loss_checks",
     "check_dataset": "ganframe.testing.dataset_checks",
+    "check_step": "ganframe.testing.step_checks",
+    "check_regularizer": "ganframe.testing.step_checks",
+    "check_augmentation": "ganframe.testing.step_checks",
     "check_plugin": "ganframe.testing.registration",
     "check_installed": "ganframe.testing.registration",
     "check_training": "ganframe.testing.runs",
