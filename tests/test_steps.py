@@ -61,6 +61,19 @@ def test_phase_and_schedule_reject_malformed_steps():
     assert plan_names == ["DG", "D", "DG", "D"]
 
 
+def test_counters_of_an_old_checkpoint_are_recounted_as_the_schedule_ran():
+    """A checkpoint written before steps kept counters resumes at the same place in the schedule."""
+    phases = [Phase("D", "discriminator"), Phase("G", "generator", interval=3)]
+    reg = Regularization.of("lazy", type("Lazy", (), {"network": "discriminator", "interval": 2,
+                                                      "penalty": lambda self, inputs: 0})())
+    ran, recounted = Schedule(phases, [reg]), Schedule(phases, [reg])
+    for _ in range(7):
+        ran.advance(ran.next_plan())
+    recounted.fast_forward(7)
+    assert recounted.counters == ran.counters
+    assert recounted.next_plan() == ran.next_plan()
+
+
 def test_step_option_typo_and_step_did_you_mean_are_usage_errors(cli, tmp_path):
     result = cli("run", "--dataset", "ring", "--step", "n-critc", "--out", tmp_path / "a")
     assert result.exit_code == 2, result.output
@@ -342,3 +355,45 @@ def test_the_kit_passes_the_built_ins_and_names_broken_components():
         check_augmentation(lambda spec: (lambda x: x))
     with pytest.raises(AssertionError, match="not differentiable"):
         check_augmentation(lambda spec: (lambda x: torch.flip(x.detach(), dims=[-1])))
+
+
+# -- distributed, --on-nan ----------------------------------------------------------------------------
+def test_two_processes_with_n_critic_and_r1_match_one_process(tmp_path, plugin_set, monkeypatch):
+    """DDP with steps that skip G's update and a double-backward penalty: with the noise made identical,
+    two ranks of 32 train like one process of 64 (each update all-reduces its own network's gradients)."""
+    from tests import fixtures_plugins
+    from tests.runs import metrics_rows, ring_args, ring_config, same
+    from tests.test_distributed import DDP, torchrun
+
+    extra = ["--step", "n-critic", "--step-option", "n=3", "--regularizer", "r1"]
+    result = torchrun(*ring_args(tmp_path / "ddp", **DDP, epochs=1), *extra, plugins="rank-dump,shared-noise")
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [torch.load(tmp_path / "ddp" / f"rank-{r}.pt", weights_only=True) for r in range(2)]
+    assert same(ranks[0]["weights"], ranks[1]["weights"]), "the replicas drifted apart"
+    from ganframe.train.step import TrainStep
+
+    monkeypatch.setattr(TrainStep, "sample_inputs", fixtures_plugins.shared_noise_sampler())
+    config = ring_config(tmp_path / "one", **DDP, epochs=1, step="n-critic", step_options={"n": "3"},
+                         regularizers=["r1"])
+    reference, _ = run(config, plugin_set)
+    two, one = metrics_rows(tmp_path / "ddp"), metrics_rows(tmp_path / "one")
+    for name in ("d_loss", "g_loss"):
+        assert torch.allclose(torch.tensor([r[name] for r in two]), torch.tensor([r[name] for r in one]),
+                              rtol=0, atol=1e-4), name
+    for net in ("generator", "discriminator"):
+        for key, value in getattr(reference, net).state_dict().items():
+            assert torch.allclose(ranks[0]["weights"][net][key], value, rtol=0, atol=1e-4), key
+    assert newest(tmp_path / "ddp")["train_step"]["counters"]["phases"] == {"D": 10, "G": 3}
+
+
+def test_on_nan_skip_with_n_critic_counts_skipped_updates(tmp_path):
+    from tests.fixtures_plugins import plugin_set as with_test_plugins
+
+    plugins = with_test_plugins()
+    config = RunConfig(out=str(tmp_path / "skip"), model="mlp-small", epochs=1, seed=1, step="n-critic",
+                       loss="nan-at", loss_options={"at": "4", "which": "d_loss", "poison": "true"},
+                       on_nan="skip", **RING)
+    state, _ = run(config, plugins)
+    assert state.stop_reason == "finished" and state.nonfinite_skipped == 1
+    assert all(torch.isfinite(p).all() for p in state.discriminator.parameters()), "the poisoned update was skipped"
+    assert newest(tmp_path / "skip")["train_step"]["counters"]["phases"] == {"D": 10, "G": 2}

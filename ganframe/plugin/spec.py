@@ -238,7 +238,7 @@ def on_train_start(state: RunState) -> None:
 
 @hookspec
 def on_step_end(state: RunState) -> None:
-    """Called after every training step (D phase then G phase).
+    """Called after every training step (the phases its ``--step`` runs: D then G by default).
 
     Runs on the hot path: do not read tensors from the device here (no
     ``.item()``); use :func:`on_metrics` for values. ``state.step`` is the
