@@ -390,7 +390,7 @@ def test_on_nan_skip_with_n_critic_counts_skipped_updates(tmp_path):
     from tests.fixtures_plugins import plugin_set as with_test_plugins
 
     plugins = with_test_plugins()
-    config = RunConfig(out=str(tmp_path / "skip"), model="mlp-small", epochs=1, seed=1, step="n-critic",
+    config = RunConfig(out=str(tmp_path / "skip"), model="mlp-small", batch_size=64, epochs=1, seed=1, step="n-critic",
                        loss="nan-at", loss_options={"at": "4", "which": "d_loss", "poison": "true"},
                        on_nan="skip", **RING)
     state, _ = run(config, plugins)
