@@ -15,8 +15,8 @@ set -u
 OUT=${1:?usage: step_plugins_quality.sh OUT [SEEDS...]}
 shift
 SEEDS=${*:-1 2}
-WALL=${WALL:-240}        # seconds per wgan-gp run
-STEPS=${STEPS:-1500}     # steps of the diffaugment and acgan runs
+WALL=${WALL:-300}        # seconds per wgan-gp run
+STEPS=${STEPS:-600}     # steps of the diffaugment and acgan runs
 WIDTH=${WIDTH:-16}       # dcgan width (32 is the model's default; 16 keeps CPU runs short)
 GANFRAME=${GANFRAME:-ganframe}
 mkdir -p "$OUT"
@@ -32,7 +32,7 @@ for seed in $SEEDS; do
   for step in n-critic two-phase; do
     dir="$OUT/wgan-$step-s$seed"
     [ -d "$dir/checkpoints" ] || timeout -s TERM "$WALL" $GANFRAME run --model dcgan --loss wgan-gp --step "$step" \
-      --model-option width=$WIDTH --epochs 100 --seed "$seed" --log-every 100 --out "$dir" > "$dir.log" 2>&1 &
+      --model-option width=$WIDTH --epochs 100 --seed "$seed" --log-every 50 --out "$dir" > "$dir.log" 2>&1 &
   done
   wait
   # 2. data-limited: 1,000 images, with and without DiffAugment
