@@ -205,3 +205,63 @@ def mnist_loader(root, batch_size: int):
 
     mnist = MNIST(root=str(root), train=True, download=False, transform=Compose([ToTensor(), Normalize(mean=(0.5,), std=(0.5,))]))
     return DataLoader(mnist, batch_size, shuffle=True, drop_last=True)
+
+
+# -- the same loop with a schedule or a penalty: what ganframe's n-critic step and r1 regulariser do --------
+class NCriticHandLoop(HandLoop):
+    """The documents' loop with WGAN's schedule: a D update on every batch, a G update after every ``n``-th."""
+
+    def __init__(self, model: str, batch_size: int, device: torch.device, n: int = 5):
+        super().__init__(model, batch_size, device)
+        self.n, self.calls = n, 0
+        self.generator_loss = torch.zeros(())
+
+    def step(self, images, true_digits):
+        batch_size, latent_dim, device = self.batch_size, self.latent_dim, self.device
+        noise = torch.randn(batch_size, latent_dim, device=device)
+        rand_digits = torch.randint(0, 10, size=(batch_size,), device=device) if self.conditional else None
+        generated_images = self._g(noise, rand_digits).detach()
+        disc_loss = (self.loss_func(self._d(images, true_digits), self.true_labels)
+                     + self.loss_func(self._d(generated_images, rand_digits), self.generated_labels)) / 2
+        self.disc_optimizer.zero_grad()
+        disc_loss.backward()
+        self.disc_optimizer.step()
+        self.calls += 1
+        if self.calls % self.n == 0:
+            noise = torch.randn(batch_size, latent_dim, device=device)
+            rand_digits = torch.randint(0, 10, size=(batch_size,), device=device) if self.conditional else None
+            self.generator_loss = self.loss_func(self._d(self._g(noise, rand_digits), rand_digits), self.ones)
+            self.gen_optimizer.zero_grad()
+            self.generator_loss.backward()
+            self.gen_optimizer.step()
+        return disc_loss.item(), self.generator_loss.item()
+
+
+class R1HandLoop(HandLoop):
+    """The documents' loop with an R1 penalty (gamma/2 |grad_x D(x)|^2 on the real batch) in D's loss."""
+
+    def __init__(self, model: str, batch_size: int, device: torch.device, gamma: float = 10.0):
+        super().__init__(model, batch_size, device)
+        self.gamma = gamma
+
+    def step(self, images, true_digits):
+        batch_size, latent_dim, device = self.batch_size, self.latent_dim, self.device
+        noise = torch.randn(batch_size, latent_dim, device=device)
+        rand_digits = torch.randint(0, 10, size=(batch_size,), device=device) if self.conditional else None
+        generated_images = self._g(noise, rand_digits).detach()
+        images = images.detach().requires_grad_(True)
+        real_pred = self._d(images, true_digits)
+        disc_loss = (self.loss_func(real_pred, self.true_labels)
+                     + self.loss_func(self._d(generated_images, rand_digits), self.generated_labels)) / 2
+        (grad,) = torch.autograd.grad(real_pred.sum(), images, create_graph=True)
+        disc_loss = disc_loss + self.gamma / 2 * grad.flatten(1).square().sum(1).mean()
+        self.disc_optimizer.zero_grad()
+        disc_loss.backward()
+        self.disc_optimizer.step()
+        noise = torch.randn(batch_size, latent_dim, device=device)
+        rand_digits = torch.randint(0, 10, size=(batch_size,), device=device) if self.conditional else None
+        generator_loss = self.loss_func(self._d(self._g(noise, rand_digits), rand_digits), self.ones)
+        self.gen_optimizer.zero_grad()
+        generator_loss.backward()
+        self.gen_optimizer.step()
+        return disc_loss.item(), generator_loss.item()

@@ -38,10 +38,16 @@ _EXPORTS: dict[str, str] = {
     "DatasetSpec": "ganframe.plugin.specs",
     "Options": "ganframe.plugin.specs",
     "MetricSpec": "ganframe.plugin.specs",
+    "StepSpec": "ganframe.plugin.specs",
+    "RegularizerSpec": "ganframe.plugin.specs",
+    "AugmentationSpec": "ganframe.plugin.specs",
+    # training steps
+    "Phase": "ganframe.train.schedule",
     # losses
     "GANLoss": "ganframe.nn.losses",
     "LossInputs": "ganframe.nn.losses",
     "bce_with_target": "ganframe.nn.losses",
+    "split_discriminator_output": "ganframe.nn.losses",
     # reusable network pieces
     "Dropout": "ganframe.nn.layers",
     "Reshape": "ganframe.nn.layers",
@@ -97,12 +103,22 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     from ganframe.evaluation.mode_coverage import mode_coverage
     from ganframe.nn.conditioning import Conditioned
     from ganframe.nn.layers import Dropout, LabelConditioned, LabelProjected, LabelProjection, Reshape, mlp
-    from ganframe.nn.losses import GANLoss, LossInputs, bce_with_target
+    from ganframe.nn.losses import GANLoss, LossInputs, bce_with_target, split_discriminator_output
     from ganframe.outputs.images import image_grid, is_image_shape
-    from ganframe.plugin.specs import DatasetSpec, LossSpec, MetricSpec, ModelSpec, Options
+    from ganframe.plugin.specs import (
+        AugmentationSpec,
+        DatasetSpec,
+        LossSpec,
+        MetricSpec,
+        ModelSpec,
+        Options,
+        RegularizerSpec,
+        StepSpec,
+    )
     from ganframe.run.checkpoint import atomic_write
     from ganframe.run.data_root import DATA_ENV, resolve_data_root, user_cache_dir
     from ganframe.train.data import InMemoryDataset, scale_to_unit_range
+    from ganframe.train.schedule import Phase
     from ganframe.train.state import RunState
 
 

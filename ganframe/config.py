@@ -29,6 +29,8 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "optimizer": "adam",
     #: decay of the average of G's weights that samples are drawn from; 0: no average (as in the tutorial recipes)
     "g_ema": 0.0,
+    #: the training step's schedule (a registered step: two-phase, n-critic, ...)
+    "step": "two-phase",
 }
 
 OPTIMIZERS = ("adam", "sgd")
@@ -75,6 +77,18 @@ def comma_separated(value: str | None, option: str) -> list[str] | None:
     if not names:
         raise UsageError(f"{option} expects metric names separated by commas, e.g. {option} fid,kid; got '{value}'.")
     return list(dict.fromkeys(names))
+
+
+def named_key_values(values: dict[str, str], option: str) -> dict[str, dict[str, str]]:
+    """``{"r1.gamma": "5"}`` -> ``{"r1": {"gamma": "5"}}``: options of several named components
+    (``--regularizer-option``); :func:`validate` checks the names against the components given."""
+    parsed: dict[str, dict[str, str]] = {}
+    for key, value in values.items():
+        name, dot, sub = key.rpartition(".")
+        if not dot or not name or not sub:
+            raise UsageError(f"{option} expects NAME.KEY=VALUE (e.g. r1.gamma=5); got '{key}={value}'.")
+        parsed.setdefault(name, {})[sub] = value
+    return parsed
 
 
 def option(*flags: str, help: str, also: tuple[Option, ...] = (), **settings: Any) -> dict[str, Any]:
@@ -271,6 +285,25 @@ class RunConfig:
     dataset_options: dict[str, Any] = field(default_factory=dict, metadata=option(
         "--dataset-option", help="KEY=VALUE passed to the data set (repeatable).",
     ))
+    step: str | None = field(default=None, metadata=option(
+        "--step", help="Training step: two-phase, n-critic, ... (default: the loss's, model's or data set's; else two-phase).",
+    ))
+    step_options: dict[str, Any] = field(default_factory=dict, metadata=option(
+        "--step-option", help="KEY=VALUE passed to the step, e.g. n=5 (repeatable).",
+    ))
+    regularizers: list[str] = field(default_factory=list, metadata=option(
+        "--regularizer", help="Add a regulariser to D's or G's loss (repeatable): r1, r2, ...",
+    ))
+    regularizer_options: dict[str, dict[str, Any]] = field(default_factory=dict, metadata=option(
+        "--regularizer-option", metavar="NAME.KEY=VALUE", parse=named_key_values,
+        help="NAME.KEY=VALUE passed to a regulariser, e.g. r1.gamma=5 (repeatable).",
+    ))
+    augment: str | None = field(default=None, metadata=option(
+        "--augment", help="Augment D's real and fake inputs: diffaugment, ...",
+    ))
+    augment_options: dict[str, Any] = field(default_factory=dict, metadata=option(
+        "--augment-option", help="KEY=VALUE passed to the augmentation, e.g. policy=translation,cutout (repeatable).",
+    ))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -279,7 +312,10 @@ class RunConfig:
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
         """Rebuild from ``to_dict`` output; keys from newer versions are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        values = {k: v for k, v in data.items() if k in names}
+        if "step" not in data and data.get("loss") is not None:  # resolved before steps were pluggable
+            values["step"] = "two-phase"
+        return cls(**values)
 
     @property
     def generator_name(self) -> str:
@@ -344,6 +380,19 @@ def validate(config: RunConfig) -> None:
             "--eval-metrics and --eval-metric-option choose what --eval-every scores; add --eval-every K "
             "(score every K epochs), or use `ganframe eval RUN --metrics ...` after training."
         )
+    repeated = sorted({name for name in config.regularizers if config.regularizers.count(name) > 1})
+    if repeated:
+        raise UsageError(
+            f"--regularizer {repeated[0]} is given more than once; give each regulariser once and set its "
+            f"strength with --regularizer-option {repeated[0]}.gamma=VALUE (or its own options)."
+        )
+    for name in config.regularizer_options:
+        if name not in config.regularizers:
+            given = quoted_list(config.regularizers) if config.regularizers else "none"
+            raise UsageError(
+                f"--regularizer-option names '{name}', which is not among the regularisers given "
+                f"({given}).{did_you_mean(name, config.regularizers)} Add it first, e.g. --regularizer {name}."
+            )
     if config.cuda_graph and config.on_nan == "skip":
         raise UsageError(
             "--on-nan skip reads every loss on the host before its update, which a captured CUDA graph cannot do; "

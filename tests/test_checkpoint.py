@@ -250,7 +250,7 @@ def test_a_version_1_file_loads_with_every_field_and_the_layout_is_unchanged(tmp
     old = _v1_document(trained_state)
     now = Checkpoint.of(trained_state)
     # the same layout plus optional keys added since (each with a default: no version bump)
-    added = {"run_id": trained_state.run_id}
+    added = {"run_id": trained_state.run_id, "train_step": trained_state.train_step.state_dict()}
     assert same(now.to_dict(), {**old, **added}), "the on-disk layout changed: bump FORMAT_VERSION and add an upgrade"
     torch.save(old, tmp_path / "old.pt")
     loaded = Checkpoint.load(tmp_path / "old.pt")

@@ -65,6 +65,8 @@ def sample_value(name):
     hint = {f.name: f.type for f in dataclasses.fields(RunConfig)}[name]
     if isinstance(default, bool):
         return not default
+    if isinstance(default, dict) and "dict[str, dict" in str(hint):  # options of named components
+        return {"a": {"k": "v"}, "b": {f"{name}-key": "2"}}
     if isinstance(default, dict):
         return {"k": "v", f"{name}-key": "2"}
     if isinstance(default, list) or "list[str] | None" in str(hint):
@@ -90,6 +92,8 @@ def test_options_parse_into_their_fields():
         flag = option_name(f.name)
         if isinstance(value, bool):
             args += [flag]
+        elif isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+            args += [part for n, kv in value.items() for k, v in kv.items() for part in (flag, f"{n}.{k}={v}")]
         elif isinstance(value, dict):
             args += [part for k, v in value.items() for part in (flag, f"{k}={v}")]
         elif isinstance(value, list) and declared(f.name).parse is not None:  # one comma-separated value
@@ -121,8 +125,10 @@ def test_resume_may_change_exactly_the_flagged_options(tmp_path):
     for name in {name for name, _ in DECLARED} - flagged:
         assert f"{option_name(name)}," not in resume_help() and f"{option_name(name)} may" not in resume_help()
 
-    recorded = {"k": "recorded"}  # a KEY=VALUE option conflicts only with a key the run recorded
-    saved = RunConfig(out=str(tmp_path), loss_options=recorded, model_options=recorded, dataset_options=recorded)
+    # a KEY=VALUE option conflicts only with a key the run recorded
+    recorded = {f.name: ({"a": {"k": "recorded"}} if "dict[str, dict" in str(f.type) else {"k": "recorded"})
+                for f in dataclasses.fields(RunConfig) if isinstance(getattr(RunConfig(), f.name), dict)}
+    saved = RunConfig(out=str(tmp_path), **recorded)
     given = RunConfig(**{f.name: sample_value(f.name) for f in dataclasses.fields(RunConfig)})
     merged = merge(saved, given, flagged, tmp_path)
     assert all(getattr(merged, name) == getattr(given, name) for name in flagged)

@@ -71,4 +71,4 @@ def test_the_tutorial_plugin_builds_installs_loads_and_passes_its_own_tests(tmp_
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
                            capture_output=True, text=True, env=env, cwd=package)
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
-    assert "5 passed" in tests.stdout
+    assert "7 passed" in tests.stdout

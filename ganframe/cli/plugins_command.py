@@ -52,7 +52,7 @@ def plugins_document(plugin_set) -> dict:
 
 @user_errors
 def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
-    """List installed generators, discriminators, losses, data sets, loggers and metrics, and the plugins behind them."""
+    """List installed generators, discriminators, losses, data sets, loggers, metrics, steps, regularizers and augmentations, and the plugins behind them."""
     from ganframe.cli.json_output import plugin_output
     from ganframe.plugin.manager import get_plugins
 

@@ -104,6 +104,8 @@ def config_from(values: dict[str, Any]) -> RunConfig:
                 settings[name][opt.key] = str(value)
         elif _kind(name) == "key-values":
             settings[name] = parse_key_values(value, opt.name)
+            if opt.parse is not None:
+                settings[name] = opt.parse(settings[name], opt.name)
         elif _kind(name) == "list":
             settings[name] = list(value or [])
         else:

@@ -28,9 +28,14 @@ def evaluation_data_root(cli_value: str | None, recorded: str | None) -> Path:
 
 
 def load_splits(registry: Registry, dataset: str, data_root: Path, options: dict[str, Any] | None = None):
-    """(training split, held-out split) of ``dataset`` under ``data_root``."""
+    """(training split, held-out split) of ``dataset`` under ``data_root``.
+
+    The image data sets' ``subset`` option (data-limited training) is dropped: the classifier
+    learns from the whole training split, so a run on 1,000 images is scored by the same
+    classifier, against the same held-out split, as a run on all of them."""
     component = registry.get("dataset", dataset, option="the checkpoint's dataset")
-    config = RunConfig(dataset=dataset, data_root=str(data_root), dataset_options=dict(options or {}))
+    options = {k: v for k, v in (options or {}).items() if k != "subset"}
+    config = RunConfig(dataset=dataset, data_root=str(data_root), dataset_options=options)
     train_set, _ = load_dataset(component, config, train=True)
     test_set, _ = load_dataset(component, config, train=False)
     return train_set, test_set

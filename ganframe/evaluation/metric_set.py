@@ -145,7 +145,7 @@ def build_metrics(
             what=what, load_test_set=shared_test_set, **({"notify": notify} if notify is not None else {}),
         )
         try:
-            metric = component.load()(spec)
+            metric = component.build(spec)
         except MetricDeclined as exc:
             if names is not None:  # asked for by name: the reason is the error
                 raise

@@ -67,6 +67,9 @@ BUILTIN_PLUGINS = (
     "ganframe_builtins.tensorboard_logger",
     "ganframe_builtins.classifier_metrics",
     "ganframe_builtins.fidelity_metrics",
+    "ganframe_builtins.steps",
+    "ganframe_builtins.regularizers",
+    "ganframe_builtins.augmentations",
 )
 
 #: registration hook name -> component kind it registers
@@ -77,6 +80,9 @@ REGISTRATION_HOOKS = {
     "register_datasets": "dataset",
     "register_loggers": "logger",
     "register_metrics": "metric",
+    "register_steps": "step",
+    "register_regularizers": "regularizer",
+    "register_augmentations": "augmentation",
 }
 
 #: frames in these folders are loading machinery; error locations point past them

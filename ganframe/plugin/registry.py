@@ -27,19 +27,22 @@ from typing import Any
 from ganframe.config import GLOBAL_DEFAULTS, OPTIMIZERS
 from ganframe.errors import GanframeError, PluginError, UsageError, describe_exception, did_you_mean, quoted_list
 
-KINDS = ("generator", "discriminator", "loss", "dataset", "logger", "metric")
+KINDS = ("generator", "discriminator", "loss", "dataset", "logger", "metric", "step", "regularizer", "augmentation")
 
 #: metadata each kind accepts besides ``help`` (anything else is a plugin bug)
 METADATA_BY_KIND = {
     "generator": {"conditional", "defaults"},
     "discriminator": {"conditional"},
-    "loss": set(),
+    "loss": {"defaults"},
     "dataset": {"defaults"},
     "logger": set(),
     "metric": {"default"},
+    "step": set(),
+    "regularizer": set(),
+    "augmentation": set(),
 }
 
-#: run settings a generator or a data set may recommend through ``defaults=``
+#: run settings a generator, loss or data set may recommend through ``defaults=``
 DEFAULTABLE_SETTINGS = set(GLOBAL_DEFAULTS)
 
 
@@ -182,11 +185,12 @@ def _check_defaults(kind: str, name: str, defaults: Any) -> None:
         return
     if not isinstance(defaults, dict):
         raise TypeError(f"{kind} '{name}': defaults must be a dict of run settings; got {type(defaults).__name__}")
+    valid_keys = DEFAULTABLE_SETTINGS - {"loss"} if kind == "loss" else DEFAULTABLE_SETTINGS
     for key, value in defaults.items():
-        if key not in DEFAULTABLE_SETTINGS:
+        if key not in valid_keys:
             raise ValueError(
-                f"{kind} '{name}': defaults has unknown setting '{key}'.{did_you_mean(key, DEFAULTABLE_SETTINGS)} "
-                f"Valid settings: {quoted_list(sorted(DEFAULTABLE_SETTINGS))}"
+                f"{kind} '{name}': defaults has unknown setting '{key}'.{did_you_mean(key, valid_keys)} "
+                f"Valid settings: {quoted_list(sorted(valid_keys))}"
             )
         expected = type(GLOBAL_DEFAULTS[key])
         ok = isinstance(value, expected) or (expected is float and isinstance(value, int))

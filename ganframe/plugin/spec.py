@@ -58,14 +58,15 @@ class Register(Protocol):
     - ``help``: one line shown by ``ganframe plugins``; defaults to the first
       line of the factory's docstring.
     - ``metadata``: only for generators and discriminators: ``conditional``
-      (bool, the network takes class labels); only for generators:
-      ``defaults`` (dict of run settings this model was designed for, keys
-      among ``loss``, ``latent_dim``, ``batch_size``, ``lr``, ``beta1``,
-      ``beta2``, ``optimizer``, ``g_ema``, such as
-      ``{"latent_dim": 64, "batch_size": 100}``; a user's explicit option
-      always wins); only for metrics: ``default`` (bool, scored by
-      ``ganframe eval`` and ``--eval-every`` when no ``--metrics`` is given,
-      on every data set the metric does not decline).
+      (bool, the network takes class labels); for generators, losses and
+      data sets: ``defaults`` (dict of run settings the component was
+      designed for, keys among ``loss`` (not for a loss), ``latent_dim``,
+      ``batch_size``, ``lr``, ``beta1``, ``beta2``, ``optimizer``,
+      ``g_ema``, ``step``, such as ``{"latent_dim": 64, "batch_size": 100}``
+      or ``{"step": "n-critic"}``; a user's explicit option always wins, then
+      the loss's, then the data set's, then the model's); only for metrics:
+      ``default`` (bool, scored by ``ganframe eval`` and ``--eval-every`` when
+      no ``--metrics`` is given, on every data set the metric does not decline).
 
     A malformed call raises, which fails (and skips) the registering plugin
     with a message naming the mistake.
@@ -110,7 +111,11 @@ def register_discriminators(register: Register) -> None:
     ``factory(spec: ganframe.plugin.specs.ModelSpec) -> torch.nn.Module``. The module's
     ``forward(x)`` (or ``forward(x, labels)`` when ``conditional=True``) takes a
     batch of shape ``(N, *spec.sample_shape)`` in ``[-1, 1]`` and returns
-    **logits** (no sigmoid) of shape ``(N,)`` or ``(N, 1)``.
+    **logits** (no sigmoid) of shape ``(N,)`` or ``(N, 1)``; or, with extra
+    outputs (ACGAN's class logits, InfoGAN's code predictions), a tuple
+    ``(logits, {"name": tensor, ...})`` or a dict with the key ``"logits"``.
+    Losses and regularisers receive the extras as ``inputs.real_extra`` and
+    ``inputs.fake_extra`` (batch-first tensors, split per batch).
 
     :param register: call it once per discriminator, as described above; see
         :class:`Register` for its arguments. Registering nothing is fine.
@@ -160,6 +165,65 @@ def register_datasets(register: Register) -> None:
     :param register: call it once per data set, as described above; see
         :class:`Register` for its arguments. Registering nothing is fine.
     :returns: nothing; a returned value is ignored.
+    """
+
+
+@hookspec
+def register_steps(register: Register) -> None:
+    """Register training steps, selected with ``--step NAME``.
+
+    :param register: call ``register(name, factory, help=...)`` once per step.
+
+    ``factory(spec: ganframe.StepSpec)`` returns the step's schedule: a
+    sequence of :class:`ganframe.Phase`, run in order within each training
+    step (one batch of real data). ``Phase(name, network, interval=1,
+    offset=None)`` updates ``network`` (``"discriminator"`` or
+    ``"generator"``) with its loss (the loss plugin's term plus the
+    regularisers of that network) at the steps ``i`` where
+    ``i % interval == offset`` (``offset`` defaults to ``interval - 1``: after
+    ``interval`` steps). The built-in ``two-phase`` is ``[Phase("D",
+    "discriminator"), Phase("G", "generator")]``; ``n-critic`` gives G's phase
+    ``interval=n``. Options given with ``--step-option KEY=VALUE`` arrive in
+    ``spec.options``. The engine keeps each phase's update count, saves it in
+    checkpoints and restores it on ``--resume``.
+    """
+
+
+@hookspec
+def register_regularizers(register: Register) -> None:
+    """Register regularisers, enabled with ``--regularizer NAME`` (repeatable).
+
+    :param register: call ``register(name, factory, help=...)`` once per regulariser.
+
+    ``factory(spec: ganframe.RegularizerSpec)`` returns an object with
+    ``network`` (``"discriminator"`` or ``"generator"``: whose loss the term is
+    added to), ``interval`` (int, default 1: lazy regularisation applies the
+    term on every ``interval``-th update of that network only, multiplied by
+    ``interval``) and ``penalty(inputs: ganframe.LossInputs) -> 0-dim tensor``.
+    ``inputs`` is what that phase's loss receives (batches, labels, D's
+    outputs and extra outputs, the noise, the ``discriminator`` and
+    ``generator`` callables). Set ``real_input_grad = True`` (or
+    ``fake_input_grad``) to have ``inputs.real`` (``inputs.fake``) require
+    gradients before D's forward, so the penalty can differentiate D's
+    logits with respect to them without another forward (R1, R2). Options
+    given with ``--regularizer-option NAME.KEY=VALUE`` arrive in
+    ``spec.options``.
+    """
+
+
+@hookspec
+def register_augmentations(register: Register) -> None:
+    """Register differentiable augmentations of D's inputs, selected with ``--augment NAME``.
+
+    :param register: call ``register(name, factory, help=...)`` once per augmentation.
+
+    ``factory(spec: ganframe.AugmentationSpec)`` returns a callable
+    ``augment(x) -> tensor`` of the same shape as ``x`` (a batch of
+    ``(N, *spec.sample_shape)``), built from differentiable operations, with
+    fresh random parameters per sample. The engine applies it to every batch
+    D sees, real and fake, in both phases (and inside
+    ``inputs.discriminator``), so G learns through it. Options given with
+    ``--augment-option KEY=VALUE`` arrive in ``spec.options``.
     """
 
 
@@ -233,7 +297,7 @@ def on_train_start(state: RunState) -> None:
 
 @hookspec
 def on_step_end(state: RunState) -> None:
-    """Called after every training step (D phase then G phase).
+    """Called after every training step (the phases its ``--step`` runs: D then G by default).
 
     Runs on the hot path: do not read tensors from the device here (no
     ``.item()``); use :func:`on_metrics` for values. ``state.step`` is the

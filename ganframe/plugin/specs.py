@@ -156,3 +156,25 @@ class MetricSpec:
         if self._test_set is None and self.load_test_set is not None:
             self._test_set = self.load_test_set()
         return self._test_set
+
+
+@dataclass
+class StepSpec:
+    """Given to training-step factories (``--step-option KEY=VALUE`` in ``options``)."""
+
+    options: Options = field(default_factory=Options)
+
+
+@dataclass
+class RegularizerSpec:
+    """Given to regulariser factories (``--regularizer-option NAME.KEY=VALUE`` in ``options``)."""
+
+    options: Options = field(default_factory=Options)
+
+
+@dataclass
+class AugmentationSpec:
+    """Given to augmentation factories: the shape of one sample D sees, and ``--augment-option`` values."""
+
+    sample_shape: tuple[int, ...]
+    options: Options = field(default_factory=Options)

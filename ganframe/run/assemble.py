@@ -8,7 +8,7 @@ networks that break the plugin contract (wrong output shape).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -17,10 +17,11 @@ from torch import nn
 from ganframe.config import RunConfig, option_name, resolve, setting
 from ganframe.train.data import sample_shape_of
 from ganframe.run.data_root import resolve_data_root
-from ganframe.errors import PluginContractError, UsageError
+from ganframe.errors import GanframeError, PluginContractError, UsageError
 from ganframe.nn.conditioning import Conditioned
 from ganframe.plugin.registry import Component, Registry
-from ganframe.plugin.specs import DatasetSpec, LossSpec, ModelSpec, Options
+from ganframe.plugin.specs import AugmentationSpec, DatasetSpec, LossSpec, ModelSpec, Options, RegularizerSpec, StepSpec
+from ganframe.train.schedule import TWO_PHASE, Phase, Regularization, check_phases
 
 
 @dataclass
@@ -29,6 +30,15 @@ class Components:
     discriminator: Component
     loss: Component
     dataset: Component
+    step: Component | None = None
+    regularizers: list[Component] = field(default_factory=list)
+    augmentation: Component | None = None
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Run settings the components recommend: the loss's win over the data set's, which win over
+        the model's (:func:`run_defaults`: a data set knows its own scale); an explicit option wins over all."""
+        return {**run_defaults(self.generator, self.dataset), **self.loss.defaults}
 
     @property
     def conditional(self) -> bool:
@@ -55,6 +65,10 @@ class Setup:
     discriminator: nn.Module
     loss: Any
     device: torch.device
+    #: the training step's schedule, the regularisers and the augmentation of D's inputs
+    phases: tuple[Phase, ...] = TWO_PHASE
+    regularizations: tuple[Regularization, ...] = ()
+    augment: Any = None
 
 
 #: the distribution of ganframe's built-in components: what a default name means when it is ambiguous
@@ -88,7 +102,8 @@ def run_defaults(generator: Component, dataset: Component) -> dict[str, Any]:
 
 def resolve_components(config: RunConfig, registry: Registry, typed: set[str] | None = None) -> Components:
     """Look up every named component; unknown names raise with a suggestion. Without ``--loss``
-    the loss is the data set's or the generator's default (``defaults={"loss": ...}``), else ``bce``.
+    the loss is the data set's or the generator's default (``defaults={"loss": ...}``), else ``bce``;
+    without ``--step`` the step is the loss's, the data set's or the model's default, else ``two-phase``.
 
     ``typed`` names the RunConfig fields the user typed (``None``: treat every name given as typed).
     Only a typed name may be ambiguous; a default one that several distributions register
@@ -109,12 +124,16 @@ def resolve_components(config: RunConfig, registry: Registry, typed: set[str] | 
                   else "the loss the run was started with" if config.loss is not None else "ganframe's default loss")
         loss = registry.get("loss", setting(config, "loss", run_defaults(generator, dataset)), option=option_name("loss"),
                             prefer=(generator.distribution, BUILTIN_DISTRIBUTION), source=source)
-    return Components(
+    components = Components(
         generator=generator,
         discriminator=_network(registry, "discriminator", config.discriminator, config.model, model_typed),
         loss=loss,
         dataset=dataset,
+        regularizers=[registry.get("regularizer", name, option=option_name("regularizers")) for name in config.regularizers],
+        augmentation=registry.get("augmentation", config.augment, option=option_name("augment")) if config.augment else None,
     )
+    components.step = registry.get("step", setting(config, "step", components.defaults), option=option_name("step"))
+    return components
 
 
 def resolve_device(requested: str) -> torch.device:
@@ -173,15 +192,30 @@ def check_networks(components: Components, spec: ModelSpec, generator: nn.Module
                     f"expected {(n, *spec.sample_shape)} (N x the data set's sample shape)."
                 )
             d = components.discriminator
-            logits = Conditioned(discriminator, d.conditional)(fake, labels)
+            output = Conditioned(discriminator, d.conditional)(fake, labels)
+            logits = _logits_of(output, d.qualified_name)
             if logits.numel() != n:
                 raise PluginContractError(
-                    f"Discriminator '{d.qualified_name}' returned shape {tuple(logits.shape)} for {n} samples; "
-                    f"expected one logit per sample: ({n},) or ({n}, 1)."
+                    f"Discriminator '{d.qualified_name}' returned logits of shape {tuple(logits.shape)} for {n} "
+                    f"samples; expected one logit per sample: ({n},) or ({n}, 1)."
                 )
     finally:
         generator.train(modes[0])
         discriminator.train(modes[1])
+
+
+def _logits_of(output: Any, name: str) -> torch.Tensor:
+    """The logits tensor of a discriminator's output, before reshaping (see split_discriminator_output)."""
+    if isinstance(output, dict):
+        output = output.get("logits")
+    elif isinstance(output, (tuple, list)) and len(output) == 2 and isinstance(output[1], dict):
+        output = output[0]
+    if not isinstance(output, torch.Tensor):
+        raise PluginContractError(
+            f"Discriminator '{name}' returned {type(output).__name__}; it must return logits (a tensor of shape "
+            "(N,) or (N, 1)), a tuple (logits, dict of extra outputs), or a dict with the key 'logits'."
+        )
+    return output
 
 
 def build_loss(component: Component, config: RunConfig):
@@ -226,6 +260,8 @@ def check_loss_runs(components: Components, loss: Any, num_classes: int, sample_
                 attempt(label, f"{method}(inputs) in the {batch.phase} phase", lambda: getattr(loss, method)(batch))
         except AssertionError as exc:
             cause = exc.__context__
+            if isinstance(cause, GanframeError):  # the loss refuses the kit's plain networks on purpose
+                return  # (ACGAN's needs D's class head): the real networks tell at the first step
             line = plugin_line(cause, type(loss)) if cause is not None else None
             where = f" (at {line[0]}:{line[1]})" if line else ""
             hint = (" The model is conditional: a loss that calls the discriminator itself must pass the labels, "
@@ -236,6 +272,43 @@ def check_loss_runs(components: Components, loss: Any, num_classes: int, sample_
                 f"{hint} ganframe runs every loss once on tiny networks before training, as "
                 f"ganframe.testing.check_loss(..., conditional={bool(classes)}) does; nothing was written."
             ) from exc
+
+
+def build_step_phases(component: Component, config: RunConfig) -> tuple[tuple[Phase, ...], dict[str, Any]]:
+    """The step's phases and the options it used."""
+    options = Options(config.step_options, owner=f"step '{component.name}'")
+    phases = component.build(StepSpec(options=options))
+    options.check_all_read()
+    return tuple(check_phases(phases, f"Step '{component.qualified_name}'")), options.effective()
+
+
+def build_regularizations(components: list[Component], config: RunConfig):
+    """The regularisers (as the step uses them) and the options each used, by name as given."""
+    built, effective = [], {}
+    for name, component in zip(config.regularizers, components):
+        options = Options(config.regularizer_options.get(name, {}), owner=f"regularizer '{component.name}'")
+        regularizer = component.build(RegularizerSpec(options=options))
+        options.check_all_read()
+        built.append(Regularization.of(component.qualified_name, regularizer))
+        effective[name] = options.effective()
+    return tuple(built), effective
+
+
+def build_augmentation(component: Component | None, config: RunConfig, sample_shape: tuple[int, ...]):
+    """The augmentation callable (or None) and the options it used."""
+    if component is None:
+        if config.augment_options:
+            raise UsageError("--augment-option was given without --augment NAME; name the augmentation it is for.")
+        return None, {}
+    options = Options(config.augment_options, owner=f"augmentation '{component.name}'")
+    augment = component.build(AugmentationSpec(sample_shape=tuple(sample_shape), options=options))
+    options.check_all_read()
+    if not callable(augment):
+        raise PluginContractError(
+            f"Augmentation '{component.qualified_name}' returned {type(augment).__name__}; it must return a callable "
+            "augment(x) -> tensor of x's shape."
+        )
+    return augment, options.effective()
 
 
 def check_labels(components: Components, dataset: Any, dataset_name: str) -> int:
@@ -256,8 +329,9 @@ def build_setup(config: RunConfig, registry: Registry, typed: set[str] | None = 
     as given: a factory's own defaults are not recorded as if the user had chosen them (they would
     be passed back on resume and to the held-out split, whose defaults may differ)."""
     components = resolve_components(config, registry, typed)
-    defaults = run_defaults(components.generator, components.dataset)
-    config = resolve(config, defaults, str(resolve_data_root(config.data_root)))
+    config = resolve(config, components.defaults, str(resolve_data_root(config.data_root)))
+    phases, config.step_options = build_step_phases(components.step, config)
+    regularizations, config.regularizer_options = build_regularizations(components.regularizers, config)
     device = resolve_device(config.device)
     if config.cuda_graph and device.type != "cuda":
         raise UsageError(f"--cuda-graph needs a CUDA device, but this run uses {device}; leave it out or use --device cuda.")
@@ -274,4 +348,6 @@ def build_setup(config: RunConfig, registry: Registry, typed: set[str] | None = 
     generator, discriminator = build_networks(components, spec)
     generator, discriminator = generator.to(device), discriminator.to(device)
     check_networks(components, spec, generator, discriminator)
-    return Setup(config, components, dataset, spec, generator, discriminator, loss, device)
+    augment, config.augment_options = build_augmentation(components.augmentation, config, spec.sample_shape)
+    return Setup(config, components, dataset, spec, generator, discriminator, loss, device,
+                 phases, regularizations, augment)

@@ -153,6 +153,9 @@ class Checkpoint:
     dataset_size: int | None = None
     world_size: int = 1
     nonfinite_skipped: int = 0
+    #: the training step's own state (its schedule counters: updates per phase and regulariser);
+    #: None: written before steps were plugins, the counters are recounted on resume
+    train_step: dict[str, Any] | None = None
     #: the metrics rows so far, and each epoch's duration
     history: list[dict[str, Any]] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
@@ -182,6 +185,7 @@ class Checkpoint:
             dataset_size=len(state.dataset),
             world_size=state.world_size,
             nonfinite_skipped=state.nonfinite_skipped,
+            train_step=state.train_step.state_dict() if state.train_step is not None else None,
             history=list(state.history),
             epoch_seconds=list(state.epoch_seconds),
             rng=state.rng_snapshot if state.rng_snapshot is not None else random_states.capture(state.device),

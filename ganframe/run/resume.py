@@ -180,7 +180,7 @@ def merge(saved: RunConfig, given: RunConfig, explicit, run_dir: Path) -> RunCon
             conflicts.append(f"{option_name(name)} {_show(value)} (the run has {_show(getattr(saved, name))})")
         elif isinstance(value, dict):
             # keys the run did not record (options a component gained since it was saved) are added
-            setattr(config, name, {**getattr(saved, name), **value})
+            setattr(config, name, _merged(getattr(saved, name), value))
     if conflicts:
         allowed = ", ".join(option_name(n) for n in MAY_CHANGE)
         raise UsageError(
@@ -189,6 +189,14 @@ def merge(saved: RunConfig, given: RunConfig, explicit, run_dir: Path) -> RunCon
             "Start a new run (without --resume) to train with other settings."
         )
     return config
+
+
+def _merged(saved: dict, given: dict) -> dict:
+    """``given`` over ``saved``, nested dicts (``--regularizer-option``'s per-name options) merged too."""
+    merged = dict(saved)
+    for key, value in given.items():
+        merged[key] = _merged(saved[key], value) if isinstance(value, dict) and isinstance(saved.get(key), dict) else value
+    return merged
 
 
 def _agrees(saved: Any, given: Any) -> bool:
@@ -228,9 +236,28 @@ def restore(trainer, checkpoint: Checkpoint) -> list[str]:
     state.history = list(checkpoint.history)
     state.epoch_seconds = list(checkpoint.epoch_seconds)
     state.nonfinite_skipped = int(checkpoint.nonfinite_skipped)
+    _restore_step(state, checkpoint)
     state.last_checkpoint = state.resumed_from = Path(path)
     state.checkpoint_step = state.step
     return notes + _restore_rng(state, checkpoint)
+
+
+def _restore_step(state, checkpoint: Checkpoint) -> None:
+    """The step's schedule counters (which phase runs next: n-critic's G, a lazy regulariser); a
+    checkpoint written before steps kept counters ran the same schedule from step 0, so they are
+    recounted."""
+    if state.train_step is None:
+        return
+    saved = checkpoint.train_step
+    if saved is None:
+        state.train_step.schedule.fast_forward(state.step)
+        return
+    try:
+        state.train_step.load_state_dict(saved)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"Checkpoint {checkpoint.path}: its train_step state does not fit this run ({exception_gist(exc)})."
+        ) from None
 
 
 def _restore_average(state, checkpoint: Checkpoint) -> list[str]:

@@ -17,6 +17,10 @@ plugin is installed and registers it). See ``docs/writing-plugins.md``.
 - :func:`check_metric`: a metric prepares and scores real samples and noise
   with finite float figures under stable keys, and declines the data sets it
   cannot score with :class:`ganframe.MetricDeclined` naming them.
+- :func:`check_step`, :func:`check_regularizer`, :func:`check_augmentation`:
+  a tiny GAN trained through ganframe's own step with the component: the
+  schedule's update counts, a penalty's value, gradients and laziness, an
+  augmentation's shape and differentiability.
 - :func:`check_plugin`, :func:`check_installed`: the plugin loads without
   warnings (no misspelled hooks, no collisions with built-ins), its factories
   import.
@@ -41,6 +45,9 @@ _EXPORTS = {
     "check_loss": "ganframe.testing.loss_checks",
     "check_dataset": "ganframe.testing.dataset_checks",
     "check_metric": "ganframe.testing.metric_checks",
+    "check_step": "ganframe.testing.step_checks",
+    "check_regularizer": "ganframe.testing.step_checks",
+    "check_augmentation": "ganframe.testing.step_checks",
     "check_plugin": "ganframe.testing.registration",
     "check_installed": "ganframe.testing.registration",
     "check_training": "ganframe.testing.runs",

@@ -41,6 +41,8 @@ class _Network:
 
     def __init__(self, kind: str, factory_or_name: Any, conditional: bool | None, shape: Sequence[int],
                  num_classes: int, latent_dim: int, options: Mapping[str, Any] | None, module: nn.Module | None = None):
+        self.kind = kind
+        self.last_extra: dict[str, Any] = {}
         self.factory, component, self.label = resolve(kind, factory_or_name)
         if conditional is None:
             conditional = component.conditional if component is not None else False
@@ -69,9 +71,29 @@ class _Network:
         return torch.arange(n, device=device) % self.num_classes if self.conditional else None
 
     def __call__(self, x: torch.Tensor, labels: torch.Tensor | None, module: nn.Module | None = None):
-        network = Conditioned(module if module is not None else self.module, self.conditional)
+        """The output; for a discriminator, its logits, with any extra outputs kept in ``last_extra``."""
+        module = module if module is not None else self.module
         signature = "forward(x, labels)" if self.conditional else "forward(x)"
-        return attempt(self.label, f"{signature} on shape {tuple(x.shape)}", lambda: network(x, labels))
+        out = attempt(self.label, f"{signature} on shape {tuple(x.shape)}",
+                      lambda: module(x, labels) if self.conditional else module(x))
+        if self.kind == "discriminator" and not isinstance(out, torch.Tensor):
+            out = self._split(out, len(x))
+        return out
+
+    def _split(self, out: Any, n: int) -> Any:
+        """Logits of a discriminator with extra outputs (``(logits, {...})`` or ``{"logits": ...}``)."""
+        if isinstance(out, Mapping) and "logits" in out:
+            logits, extra = out["logits"], {k: v for k, v in out.items() if k != "logits"}
+        elif isinstance(out, (tuple, list)) and len(out) == 2 and isinstance(out[1], Mapping):
+            logits, extra = out
+        else:
+            return out  # reported by the shape check as what it is
+        for key, value in extra.items():
+            if isinstance(value, torch.Tensor) and (value.dim() == 0 or value.shape[0] != n):
+                fail(self.label, f"extra output '{key}' has shape {tuple(value.shape)} for {n} samples; extra "
+                                 "outputs must be batch-first (one row per sample), as ganframe splits them per batch.")
+        self.last_extra = dict(extra)
+        return logits
 
     def check_rebuild(self, inputs: torch.Tensor) -> None:
         """A second build from the same spec accepts the first one's state dict and computes the same."""
@@ -205,7 +227,11 @@ def check_discriminator(
     clear_gradients(d.module)
     inputs = x.clone().requires_grad_(True)
     logits = expect_logits(d(inputs, labels))
-    attempt(label, "backward() from the logits", (logits * torch.randn_like(logits)).sum().backward)
+    objective = (logits * torch.randn_like(logits)).sum()
+    for value in d.last_extra.values():  # extra heads (class logits, ...) must train too
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            objective = objective + (value * torch.randn_like(value)).sum()
+    attempt(label, "backward() from the logits and extra outputs", objective.backward)
     check_gradients(label, d.module, "discriminator")
     if inputs.grad is None or inputs.grad.abs().sum() == 0:
         fail(label, "no gradient reaches the input samples, so the generator cannot learn through this "

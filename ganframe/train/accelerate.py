@@ -21,6 +21,12 @@ What capture needs, and how this module provides it:
 - **autocast** runs with its weight-cast cache off, as PyTorch requires under
   capture.
 
+- **Schedules.** A step whose phases or regularisers do not all run at every
+  step (n-critic, lazy R1) runs one of a few *plans*; one graph is captured
+  per plan, the first time it comes up, and the host picks which to replay
+  from the schedule's counters (no device sync). A schedule with more than
+  :data:`MAX_GRAPHS` plans is refused with a clear error.
+
 Components that read values back to the host inside a step (``.item()``,
 data-dependent Python branches) cannot be captured; capture failure is
 reported as one clear error.
@@ -31,21 +37,28 @@ from __future__ import annotations
 import torch
 
 from ganframe.train import rng
-from ganframe.errors import GanframeError, exception_gist
+from ganframe.errors import GanframeError, UsageError, exception_gist
 from ganframe.train.step import TrainStep
 
 WARMUP_STEPS = 3
+#: the most plans (distinct sets of phases and regularisers per step) captured as graphs
+MAX_GRAPHS = 16
 
 
 class CUDAGraphStep:
-    """``step(real, labels) -> metrics`` replayed from one captured CUDA graph."""
+    """``step(real, labels) -> metrics`` replayed from captured CUDA graphs (one per plan)."""
 
     def __init__(self, step: TrainStep):
         self.step = step
-        self.graph: torch.cuda.CUDAGraph | None = None
+        self.graphs: dict = {}
         self.static_real: torch.Tensor | None = None
         self.static_labels: torch.Tensor | None = None
-        self.static_metrics: torch.Tensor | None = None
+        self.static_metrics: dict = {}
+
+    @property
+    def graph(self) -> torch.cuda.CUDAGraph | None:
+        """The first graph captured (a two-phase step has only this one)."""
+        return next(iter(self.graphs.values()), None)
 
     # -- state kept across warm-up ----------------------------------------------------
     def _optimizer_tensors(self):
@@ -70,9 +83,16 @@ class CUDAGraphStep:
                     tensor.zero_()
 
     # -- capture and replay -----------------------------------------------------------
-    def capture(self, real: torch.Tensor, labels: torch.Tensor | None) -> None:
-        self.static_real = real.detach().clone()
-        self.static_labels = labels.detach().clone() if labels is not None else None
+    def capture(self, plan, real: torch.Tensor, labels: torch.Tensor | None) -> None:
+        if len(self.graphs) >= MAX_GRAPHS:
+            raise UsageError(
+                f"--cuda-graph captures one graph per plan of the training step, and this step's schedule has more "
+                f"than {MAX_GRAPHS} (its phase and regulariser intervals combine into too many); use smaller "
+                "intervals that divide each other, or run without --cuda-graph."
+            )
+        if self.static_real is None:
+            self.static_real = real.detach().clone()
+            self.static_labels = labels.detach().clone() if labels is not None else None
         saved = self._snapshot()
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
@@ -81,14 +101,14 @@ class CUDAGraphStep:
             # RNG state in a resumed run as at that step of an uninterrupted one
             with rng.preserved(real.device), torch.cuda.stream(side):
                 for _ in range(WARMUP_STEPS):
-                    self.step(self.static_real, self.static_labels)
+                    self.step.run(plan, self.static_real, self.static_labels)
             torch.cuda.current_stream().wait_stream(side)
             self._restore(saved)
-            self.graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(self.graph):
-                self.static_metrics = self.step(self.static_real, self.static_labels)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                self.static_metrics[plan] = self.step.run(plan, self.static_real, self.static_labels)
+            self.graphs[plan] = graph
         except Exception as exc:
-            self.graph = None
             raise GanframeError(
                 f"--cuda-graph could not capture the training step ({type(exc).__name__}: {exception_gist(exc)}). "
                 "A component probably reads values back "
@@ -96,13 +116,15 @@ class CUDAGraphStep:
             ) from exc
 
     def __call__(self, real: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        if self.graph is None:
-            self.capture(real, labels)
+        plan = self.step.next_plan()
+        if plan not in self.graphs:
+            self.capture(plan, real, labels)
         self.static_real.copy_(real, non_blocking=True)
         if self.static_labels is not None:
             self.static_labels.copy_(labels, non_blocking=True)
-        self.graph.replay()
-        return self.static_metrics
+        self.graphs[plan].replay()
+        self.step.advance(plan)
+        return self.static_metrics[plan]
 
 
 def compile_networks(generator: torch.nn.Module, discriminator: torch.nn.Module):

@@ -19,6 +19,7 @@ after the step at which all ranks have agreed on it (the next metrics read).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pluggy
@@ -35,6 +36,36 @@ from ganframe.run.sampling import grid_inputs
 from ganframe.train.state import RunState
 from ganframe.train.step import METRIC_NAMES, StepLevers, TrainStep
 from ganframe.train.weight_average import WeightAverage
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The run settings the engine reads: a narrow view of :class:`ganframe.config.RunConfig`, so
+    the engine does not depend on options it has no business with (names, paths, loggers)."""
+
+    seed: int
+    epochs: int
+    max_steps: int | None
+    batch_size: int
+    optimizer: str
+    lr: float
+    beta1: float
+    beta2: float
+    momentum: float
+    g_ema: float
+    precision: str
+    compile: bool
+    cuda_graph: bool
+    data_path: str
+    on_nan: str
+    log_every: int
+    dataset: str
+    sync_batchnorm: bool
+
+    @classmethod
+    def of(cls, config) -> TrainSettings:
+        """The settings of a resolved config."""
+        return cls(**{f.name: getattr(config, f.name) for f in fields(cls)})
 
 
 def make_optimizer(params, config, device: torch.device, *, capturable: bool = False,
@@ -66,7 +97,7 @@ class Trainer:
     def __init__(self, setup: Setup, manager: pluggy.PluginManager, *, run_dir=None, processes: Processes | None = None,
                  levers: StepLevers = StepLevers()):
         """``levers``: the step's exact speed-ups, all on; benchmarks and tests pass ``StepLevers.plain()``."""
-        config = setup.config
+        config = self.settings = TrainSettings.of(setup.config)
         self.setup = setup
         self.processes = processes or Processes()
         self.hook = manager.hook
@@ -95,6 +126,9 @@ class Trainer:
             autocast_dtype=torch.bfloat16 if config.precision == "bf16" else None,
             levers=levers,
             autocast_cache=not config.cuda_graph,
+            phases=setup.phases,
+            regularizations=setup.regularizations,
+            augment=setup.augment,
         )
         self.batches = make_batches(
             setup.dataset, config.batch_size, self.device, config.seed, path=config.data_path, shard=self.processes.shard
@@ -108,7 +142,7 @@ class Trainer:
             setup.model_spec.latent_dim, setup.model_spec.num_classes, components.conditional, config.seed, self.device
         )
         self.state = RunState(
-            config=config,
+            config=setup.config,
             model_spec=setup.model_spec,
             generator=setup.generator,
             discriminator=setup.discriminator,
@@ -127,8 +161,9 @@ class Trainer:
             fixed_labels=labels,
             rank=self.processes.rank,
             world_size=self.processes.world_size,
+            train_step=self.step,
         )
-        self.state._emit = self._emit
+        self.state.set_emitter(self._emit)
         self.processes.prepare(self.step, config, self.device)  # per-rank noise, DDP; nothing in one process
         if config.on_nan == "skip":
             self.step.skip_update = nonfinite.skip_guard(self.processes.all_true)
@@ -166,7 +201,7 @@ class Trainer:
         rows = rows.cpu()
         first_step = state.step - steps + 1
         finite = nonfinite.finite_rows(rows)
-        if state.config.on_nan == "stop" and not finite.all():
+        if self.settings.on_nan == "stop" and not finite.all():
             row, name, value = nonfinite.first_nonfinite(rows, finite)
             kept = state.last_checkpoint if state.is_main_process else "the newest one rank 0 wrote"
             raise nonfinite.NonFiniteLossError(
@@ -185,7 +220,7 @@ class Trainer:
         """One all-reduce per metrics read: the rows averaged over the ranks, and every rank's stop
         request counted, so all ranks stop after the same step with the same reason."""
         state = self.state
-        requested = state._stop_requested
+        requested = state.stop_requested
         votes = [requested == "SIGINT", requested == "SIGTERM", requested not in (None, "SIGINT", "SIGTERM")]
         packed = torch.cat([rows.flatten(), torch.tensor(votes, dtype=rows.dtype, device=rows.device)])
         self.processes.sum_(packed)
@@ -197,8 +232,8 @@ class Trainer:
     def _stop_agreed(self) -> str | None:
         """The stop to act on now: in one process any request at once; in a distributed run only
         one that every rank knows of (see :meth:`_agree`)."""
-        if not self.processes.enabled and self.state._stop_requested is not None:
-            self._stop = self.state._stop_requested
+        if not self.processes.enabled and self.state.stop_requested is not None:
+            self._stop = self.state.stop_requested
         return self._stop
 
     # -- hooks that may write checkpoints ------------------------------------------
@@ -216,7 +251,7 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------
     def fit(self) -> RunState:
-        state, config = self.state, self.setup.config
+        state, config = self.state, self.settings
         state.total_steps = state.steps_per_epoch * config.epochs
         if config.max_steps is not None:
             state.total_steps = min(state.total_steps, config.max_steps)
@@ -254,7 +289,7 @@ class Trainer:
         self._checkpoint_hook(self.hook.on_train_end)
 
     def _epochs(self) -> None:
-        state, config = self.state, self.setup.config
+        state, config = self.state, self.settings
         while state.epoch < config.epochs and state.step < state.total_steps:
             started = time.perf_counter()
             for real, labels in self.batches.epoch(state.epoch, start=state.batch_in_epoch):

@@ -74,6 +74,8 @@ class RunState:
     #: RNG states at the training position, set by the engine just before the hooks that may
     #: checkpoint (epoch end, train end) and cleared after them; see :mod:`ganframe.train.rng`
     rng_snapshot: dict[str, Any] | None = None
+    #: the training step (its schedule's counters go into checkpoints; see ganframe.train.step)
+    train_step: Any = None
     _emit: Callable[[dict[str, float]], None] | None = None
     _stop_requested: str | None = None
 
@@ -118,6 +120,15 @@ class RunState:
             return draw()
         with rng.preserved(self.device):
             return draw()
+
+    @property
+    def stop_requested(self) -> str | None:
+        """The reason of the latest :meth:`request_stop` (a signal, a plugin), or None."""
+        return self._stop_requested
+
+    def set_emitter(self, emit: Callable[[dict[str, float]], None]) -> None:
+        """Where :meth:`log` sends figures (the engine's metrics path); set once by the engine."""
+        self._emit = emit
 
     def log(self, metrics: dict[str, float]) -> None:
         """Send figures (e.g. evaluation scores) to every ``on_metrics`` hook, stamped with step and epoch."""

@@ -8,7 +8,7 @@ from ganframe import UsageError
 from ganframe import LossInputs
 from ganframe import LossSpec, Options
 from ganframe.testing import check_loss
-from ganframe_dcgan.losses import HingeLoss, LSGANLoss, WGANGPLoss, gradient_penalty
+from ganframe_dcgan.losses import ACGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, gradient_penalty
 
 REAL = torch.tensor([2.0, -1.0, 0.5, 3.0])
 FAKE = torch.tensor([-0.3, 1.2, 0.0, -2.5])
@@ -74,3 +74,32 @@ def test_the_penalty_uses_interpolates_between_real_and_fake():
     assert torch.all((points >= 0) & (points <= 1))
     assert torch.allclose(points, points[:, :1].expand_as(points))
     assert points[:, 0].unique().numel() == 4, "a fresh e per sample"
+
+
+def test_acgan_adds_class_cross_entropy_from_the_extra_outputs():
+    import torch.nn.functional as F
+
+    loss = ACGANLoss(LossSpec(Options({"class_weight": "2"})))
+    classes = torch.randn(4, 10, requires_grad=True)
+    labels = torch.tensor([1, 2, 3, 4])
+    common = dict(real_extra={"class_logits": classes}, fake_extra={"class_logits": classes})
+    d = LossInputs("discriminator", REAL, FAKE, torch.zeros(4, 3), torch.zeros(4, 3), labels, labels,
+                   lambda x, y: x.sum(1), **common)
+    bce = (F.binary_cross_entropy_with_logits(REAL, torch.ones(4)) + F.binary_cross_entropy_with_logits(FAKE, torch.zeros(4))) / 2
+    assert torch.allclose(loss.discriminator_loss(d), bce + 2 * F.cross_entropy(classes, labels))
+    g = LossInputs("generator", None, FAKE, torch.zeros(4, 3), torch.zeros(4, 3), labels, labels,
+                   lambda x, y: x.sum(1), **common)
+    value = loss.generator_loss(g)
+    value.backward()
+    assert classes.grad is not None and classes.grad.abs().sum() > 0, "G is trained to make its class recognisable"
+    no_head = LossInputs("generator", None, FAKE, torch.zeros(4, 3), torch.zeros(4, 3), labels, labels,
+                         lambda x, y: x.sum(1))
+    with pytest.raises(UsageError, match="class_logits.*--model acgan"):
+        loss.generator_loss(no_head)
+
+
+def test_wgan_gp_defaults_the_run_to_the_papers_algorithm():
+    from ganframe.testing import check_installed
+
+    [component] = [c for c in check_installed("ganframe-dcgan") if (c.kind, c.name) == ("loss", "wgan-gp")]
+    assert component.defaults == {"step": "n-critic", "beta1": 0.0, "beta2": 0.9}

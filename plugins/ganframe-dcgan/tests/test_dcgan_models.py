@@ -19,7 +19,14 @@ def test_the_installed_distribution_registers_everything():
     assert names == {
         ("generator", "dcgan"), ("discriminator", "dcgan"), ("generator", "cdcgan"), ("discriminator", "cdcgan"),
         ("loss", "lsgan"), ("loss", "hinge"), ("loss", "wgan-gp"),
+        ("generator", "acgan"), ("discriminator", "acgan"), ("loss", "acgan"),
     }
+
+
+def test_acgan_critic_returns_class_logits_as_an_extra_output():
+    generator, discriminator = check_model("acgan", sample_shape=(1, 28, 28), gradient_penalty=True)
+    logits, extra = discriminator(torch.rand(3, 1, 28, 28) * 2 - 1)
+    assert logits.shape == (3, 1) and extra["class_logits"].shape == (3, 10)
 
 
 def test_dcgan_meets_the_contract_on_mnist_and_suits_gradient_penalties():

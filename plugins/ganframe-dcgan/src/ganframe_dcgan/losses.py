@@ -1,4 +1,4 @@
-"""Three adversarial losses beyond binary cross-entropy.
+"""Four adversarial losses beyond binary cross-entropy.
 
 All work on the discriminator's raw outputs (``inputs.real_logits`` and
 ``inputs.fake_logits``, shape ``(N,)``) and return 0-dim tensors, as
@@ -11,7 +11,15 @@ ganframe's loss contract asks.
   between real and fake samples. The penalty needs the critic itself, which
   ganframe hands every loss as ``inputs.discriminator(x, labels)``. Option:
   ``--loss-option gp_weight=10``. The critic must not use BatchNorm (use
-  ``--model dcgan``, whose critic has none).
+  ``--model dcgan``, whose critic has none). It defaults the run to the
+  paper's algorithm: the ``n-critic`` step (5 critic updates per G update)
+  and Adam betas (0, 0.9).
+- ``acgan`` (Odena et al., 2017): BCE on D's real/fake logit plus
+  cross-entropy of D's class prediction, which the discriminator returns as
+  the extra output ``class_logits`` (``inputs.real_extra`` /
+  ``inputs.fake_extra``). D learns to classify real and fake samples by the
+  label they have or were generated for; G learns to make its samples
+  recognisably of their class. Option ``class_weight`` (1.0).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from ganframe import UsageError
-from ganframe import GANLoss, LossInputs
+from ganframe import GANLoss, LossInputs, bce_with_target
 
 
 class LSGANLoss(GANLoss):
@@ -83,3 +91,34 @@ def gradient_penalty(inputs: LossInputs) -> torch.Tensor:
     (gradients,) = torch.autograd.grad(logits.sum(), interpolates, create_graph=True)
     norms = gradients.flatten(start_dim=1).float().norm(2, dim=1)
     return ((norms - 1) ** 2).mean()
+
+
+class ACGANLoss(GANLoss):
+    """ACGAN: D minimises BCE(real/fake) + class CE on real and fake; G minimises BCE(fake as real) + class CE."""
+
+    def __init__(self, spec):
+        self.class_weight = spec.options.get("class_weight", 1.0)
+        if self.class_weight < 0:
+            raise UsageError(f"--loss-option class_weight={self.class_weight} must be 0 or more (default 1).")
+
+    @staticmethod
+    def _class_loss(extra, labels) -> torch.Tensor:
+        if "class_logits" not in extra:
+            raise UsageError(
+                "Loss 'acgan' needs a discriminator that predicts the class (extra output 'class_logits'), such as "
+                "--model acgan; this discriminator returns only a real/fake logit."
+            )
+        if labels is None:
+            raise UsageError("Loss 'acgan' needs class labels: use a conditional generator (--model acgan) on a labelled data set.")
+        return F.cross_entropy(extra["class_logits"].float(), labels)
+
+    def discriminator_loss(self, inputs: LossInputs) -> torch.Tensor:
+        adversarial = (bce_with_target(inputs.real_logits, 1.0) + bce_with_target(inputs.fake_logits, 0.0)) / 2
+        classes = (self._class_loss(inputs.real_extra, inputs.real_labels)
+                   + self._class_loss(inputs.fake_extra, inputs.fake_labels)) / 2
+        return adversarial + self.class_weight * classes
+
+    def generator_loss(self, inputs: LossInputs) -> torch.Tensor:
+        return bce_with_target(inputs.fake_logits, 1.0) + self.class_weight * self._class_loss(
+            inputs.fake_extra, inputs.fake_labels
+        )

@@ -162,6 +162,23 @@ class DCGANDiscriminator(nn.Module):
         return logits
 
 
+class ACGANDiscriminator(DCGANDiscriminator):
+    """images (N, C, H, W) -> (logits (N, 1), {"class_logits": (N, classes)}): the DCGAN critic with a
+    second head predicting the class (Odena et al., 2017). It takes no labels: it predicts them."""
+
+    def __init__(self, spec: ModelSpec, width: int, norm: str = "layer"):
+        super().__init__(spec, width, norm)
+        if spec.num_classes < 1:
+            raise UsageError(
+                "Model 'acgan' predicts class labels, but the data set has none; use a labelled data set such as 'mnist'."
+            )
+        self.classifier = nn.Linear(self.head.in_features, spec.num_classes)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        features = self.features(x)
+        return self.head(features), {"class_logits": self.classifier(features)}
+
+
 def dcgan_generator(spec: ModelSpec) -> DCGANGenerator:
     """DCGAN generator: Linear -> (BatchNorm, ReLU, ConvTranspose 4x4/2) per stage -> tanh."""
     width, _ = read_options(spec)
@@ -173,3 +190,9 @@ def dcgan_discriminator(spec: ModelSpec) -> DCGANDiscriminator:
     """DCGAN critic: (Conv 4x4/2, layer norm, LeakyReLU 0.2) per stage -> Linear to one logit."""
     width, norm = read_options(spec)
     return DCGANDiscriminator(spec, width, norm)
+
+
+def acgan_discriminator(spec: ModelSpec) -> ACGANDiscriminator:
+    """ACGAN critic: the DCGAN critic plus a class head; returns (logits, {"class_logits": ...})."""
+    width, norm = read_options(spec)
+    return ACGANDiscriminator(spec, width, norm)
