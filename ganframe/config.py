@@ -205,7 +205,7 @@ class RunConfig:
     g_ema: float | None = field(default=None, metadata=option(
         "--g-ema", metavar="DECAY", check=DECAY,
         help="Draw samples (grids, sample, eval) from an exponential moving average of G's weights with this decay; "
-        "0 turns it off (default: the model's; cgan 0.999, else 0 as in the tutorial recipes).",
+        "0 turns it off (default: the model's; cgan 0.999, mlp-small 0.99, else 0 as in the tutorial recipes).",
     ))
     device: str = field(default="auto", metadata=option(
         "--device", may_change_on_resume=True, check=one_of(DEVICES), help=f"One of {', '.join(DEVICES)}.",

@@ -30,7 +30,7 @@ DOCUMENTS = {
     "mlp": ["--loss", "bce", "--lr", "2e-4", "--beta1", "0.9", "--model-option", "slope=0.01"],
     "cgan": ["--lr", "2e-4", "--beta1", "0.9", "--g-ema", "0", "--model-option", "slope=0.01",
              "--model-option", "projection=false"],
-    "mlp-small": ["--lr", "2e-4", "--beta1", "0.9"],
+    "mlp-small": ["--lr", "2e-4", "--beta1", "0.9", "--g-ema", "0"],
     "batchnorm": ["--loss", "bce-smooth", "--lr", "2e-4", "--beta1", "0.9", "--model-option", "output_batchnorm=true"],
 }
 
