@@ -192,7 +192,7 @@ def test_a_read_only_disk_is_found_behind_torchs_own_error_and_explained(tmp_pat
         try:
             raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "metrics.jsonl"))
         except OSError:
-            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos")
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos")  # noqa: B904 (as torch raises it)
     except RuntimeError as exc:
         found = disk_failure(exc)
     assert found is not None and found.errno == errno.EROFS

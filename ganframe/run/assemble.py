@@ -257,7 +257,7 @@ def check_loss_runs(components: Components, loss: Any, num_classes: int, sample_
             for method, inputs in (("discriminator_loss", phases.discriminator_inputs),
                                    ("generator_loss", phases.generator_inputs)):
                 batch = inputs()
-                attempt(label, f"{method}(inputs) in the {batch.phase} phase", lambda: getattr(loss, method)(batch))
+                attempt(label, f"{method}(inputs) in the {batch.phase} phase", lambda method=method, batch=batch: getattr(loss, method)(batch))
         except AssertionError as exc:
             cause = exc.__context__
             if isinstance(cause, GanframeError):  # the loss refuses the kit's plain networks on purpose

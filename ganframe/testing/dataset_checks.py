@@ -30,9 +30,8 @@ def _check_in_memory(label: str, dataset: InMemoryDataset) -> None:
         if len(data) and (data.min() < -1 or data.max() > 1):
             fail(label, f"InMemoryDataset.data holds floats from {data.min().item():.3g} to {data.max().item():.3g}; "
                         "floats must already be in [-1, 1] (uint8 pixels are scaled by ganframe).")
-    if labels is not None:
-        if len(labels) and (labels.min() < 0 or labels.max() >= dataset.num_classes):
-            fail(label, f"labels run from {labels.min().item()} to {labels.max().item()}, outside 0..{dataset.num_classes - 1}.")
+    if labels is not None and len(labels) and (labels.min() < 0 or labels.max() >= dataset.num_classes):
+        fail(label, f"labels run from {labels.min().item()} to {labels.max().item()}, outside 0..{dataset.num_classes - 1}.")
 
 
 def _check_item(label: str, dataset: Any, index: int, shape: tuple[int, ...], num_classes: int) -> None:

@@ -74,8 +74,8 @@ class _Network:
         """The output; for a discriminator, its logits, with any extra outputs kept in ``last_extra``."""
         module = module if module is not None else self.module
         signature = "forward(x, labels)" if self.conditional else "forward(x)"
-        out = attempt(self.label, f"{signature} on shape {tuple(x.shape)}",
-                      lambda: module(x, labels) if self.conditional else module(x))
+        network = Conditioned(module, self.conditional)
+        out = attempt(self.label, f"{signature} on shape {tuple(x.shape)}", lambda: network(x, labels))
         if self.kind == "discriminator" and not isinstance(out, torch.Tensor):
             out = self._split(out, len(x))
         return out
