@@ -60,7 +60,8 @@ def plan(run_dir: str | Path, given: RunConfig, explicit: set[str] | frozenset[s
         saved = payload.get("config")
         if not isinstance(saved, dict):
             raise CheckpointError(f"Checkpoint {path} holds no run config; it cannot be resumed.")
-    config = merge(RunConfig.from_dict(saved), given, explicit, run_dir)
+    # a run saved before --precision existed trained in fp32; never let it resume as auto
+    config = merge(RunConfig.from_dict({"precision": "fp32", **saved}), given, explicit, run_dir)
     return ResumePlan(config, payload, notes)
 
 
