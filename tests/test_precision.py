@@ -107,7 +107,10 @@ def test_a_resumed_bf16_run_equals_an_uninterrupted_one_bitwise_on_any_machine(t
     state, _ = run(ring_config(out, max_steps=15), plugin_set)
     assert state.step == 15 and recorded(out) == ("bf16", "bf16")
     native(cpu=False)
-    run(RunConfig(max_steps=27), plugin_set, resume_from=out, explicit={"max_steps"})
+    with pytest.raises(UsageError, match="--precision fp32 \\(the run has bf16\\)"):
+        run(RunConfig(precision="fp32"), plugin_set, resume_from=out, explicit={"precision"})
+    # --precision auto agrees with the run: it means what it meant when the run started
+    run(RunConfig(max_steps=27, precision="auto"), plugin_set, resume_from=out, explicit={"max_steps", "precision"})
     state, _ = run(RunConfig(), plugin_set, resume_from=out)
     assert state.stop_reason == "finished" and state.step == 40 and recorded(out) == ("bf16", "bf16")
     assert_same_training(newest(out), newest(tmp_path / "whole"))

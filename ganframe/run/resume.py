@@ -117,6 +117,8 @@ def merge(saved: RunConfig, given: RunConfig, explicit, run_dir: Path) -> RunCon
         elif name == "out":
             if Path(value).resolve() != run_dir.resolve():
                 conflicts.append(f"--out {value} (a resumed run stays in {run_dir})")
+        elif name == "precision" and value == "auto":
+            pass  # the run keeps what auto resolved to when it started (recorded as bf16 or fp32)
         elif not _agrees(getattr(saved, name), value):
             conflicts.append(f"{option_name(name)} {_show(value)} (the run has {_show(getattr(saved, name))})")
         elif isinstance(value, dict):
