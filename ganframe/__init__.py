@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "LossSpec": "ganframe.plugin.specs",
     "DatasetSpec": "ganframe.plugin.specs",
     "Options": "ganframe.plugin.specs",
+    "MetricSpec": "ganframe.plugin.specs",
     # losses
     "GANLoss": "ganframe.nn.losses",
     "LossInputs": "ganframe.nn.losses",
@@ -53,10 +54,16 @@ _EXPORTS: dict[str, str] = {
     "InMemoryDataset": "ganframe.train.data",
     "resolve_data_root": "ganframe.run.data_root",
     "DATA_ENV": "ganframe.run.data_root",
+    "mode_coverage": "ganframe.evaluation.mode_coverage",
+    "dataset_metric": "ganframe.evaluation.dataset_metric",
     "user_cache_dir": "ganframe.run.data_root",
     "scale_to_unit_range": "ganframe.train.data",
     "atomic_write": "ganframe.run.checkpoint",
     "is_writable": "ganframe.evaluation.cache",
+    "tensor_checksum": "ganframe.evaluation.cache",
+    # metrics (register_metrics): the built-in classifier metric, declining a data set
+    "classifier_metric": "ganframe.evaluation.classifier_metric",
+    "MetricDeclined": "ganframe.errors",
     # what lifecycle hooks receive, and helpers for loggers
     "RunState": "ganframe.train.state",
     "image_grid": "ganframe.outputs.images",
@@ -76,6 +83,7 @@ __all__ = ["__version__", "hookimpl", *sorted(_EXPORTS)]
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
     from ganframe.errors import (
         GanframeError,
+        MetricDeclined,
         PluginContractError,
         PluginError,
         TrainingError,
@@ -83,12 +91,15 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         did_you_mean,
         quoted_list,
     )
-    from ganframe.evaluation.cache import is_writable
+    from ganframe.evaluation.cache import is_writable, tensor_checksum
+    from ganframe.evaluation.classifier_metric import classifier_metric
+    from ganframe.evaluation.dataset_metric import dataset_metric
+    from ganframe.evaluation.mode_coverage import mode_coverage
     from ganframe.nn.conditioning import Conditioned
     from ganframe.nn.layers import Dropout, LabelConditioned, LabelProjected, LabelProjection, Reshape, mlp
     from ganframe.nn.losses import GANLoss, LossInputs, bce_with_target
     from ganframe.outputs.images import image_grid, is_image_shape
-    from ganframe.plugin.specs import DatasetSpec, LossSpec, ModelSpec, Options
+    from ganframe.plugin.specs import DatasetSpec, LossSpec, MetricSpec, ModelSpec, Options
     from ganframe.run.checkpoint import atomic_write
     from ganframe.run.data_root import DATA_ENV, resolve_data_root, user_cache_dir
     from ganframe.train.data import InMemoryDataset, scale_to_unit_range

@@ -17,7 +17,7 @@ from typing import Any
 
 from ganframe.errors import UsageError, did_you_mean, quoted_list
 
-#: values used when neither the user nor the model chose one (the documents' shared defaults)
+#: values used when neither the user nor the model chose one (the tutorial recipes' shared defaults, docs/background.md)
 GLOBAL_DEFAULTS: dict[str, Any] = {
     "loss": "bce",
     "latent_dim": 100,
@@ -26,7 +26,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "beta1": 0.9,
     "beta2": 0.999,
     "optimizer": "adam",
-    #: decay of the average of G's weights that samples are drawn from; 0: no average (the documents')
+    #: decay of the average of G's weights that samples are drawn from; 0: no average (as in the tutorial recipes)
     "g_ema": 0.0,
     #: bf16 autocast where the CPU / GPU computes bf16 natively, else fp32 (ganframe.train.precision)
     "precision": "auto",
@@ -50,7 +50,8 @@ class Option:
     ``flags[0]`` is the option's name in messages. ``check(name, value)`` raises a UsageError for a
     value no run could use (called by :func:`validate` for values that are not ``None``). ``key``
     marks a shortcut that sets one key of a dict field (``--smooth`` sets ``loss_options["smooth"]``),
-    with its own command-line ``type``.
+    with its own command-line ``type``. ``parse(value, name)`` turns the command-line value into the
+    field's (``--eval-metrics fid,kid`` -> ``["fid", "kid"]``).
     """
 
     flags: tuple[str, ...]
@@ -60,10 +61,21 @@ class Option:
     check: Callable[[str, Any], None] | None = None
     key: str | None = None
     type: Any = None
+    parse: Callable[[Any, str], Any] | None = None
 
     @property
     def name(self) -> str:
         return self.flags[0]
+
+
+def comma_separated(value: str | None, option: str) -> list[str] | None:
+    """``"fid,kid"`` -> ``["fid", "kid"]`` (duplicates dropped); ``None`` (not given) stays ``None``."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise UsageError(f"{option} expects metric names separated by commas, e.g. {option} fid,kid; got '{value}'.")
+    return list(dict.fromkeys(names))
 
 
 def option(*flags: str, help: str, also: tuple[Option, ...] = (), **settings: Any) -> dict[str, Any]:
@@ -147,11 +159,11 @@ class RunConfig:
     ))
     lr: float | None = field(default=None, metadata=option(
         "--lr", check=positive,
-        help="Learning rate for both networks (default: the model's; mlp/cgan/mlp-small 5e-4, else 2e-4 as in the documents).",
+        help="Learning rate for both networks (default: the data set's or the model's: mlp/cgan/batchnorm 5e-4, mlp-small 2e-3, ring 1e-4; else 2e-4 as in the tutorial recipes, docs/background.md).",
     ))
     beta1: float | None = field(default=None, metadata=option(
         "--beta1", check=below_one,
-        help="Adam beta1 (default: the model's; mlp/cgan/mlp-small 0.5, else 0.9 as in the documents).",
+        help="Adam beta1 (default: the model's; every built-in model 0.5, else 0.9 as in the tutorial recipes).",
     ))
     beta2: float | None = field(default=None, metadata=option(
         "--beta2", check=below_one, help="Adam beta2 (default 0.999).",
@@ -164,7 +176,7 @@ class RunConfig:
     g_ema: float | None = field(default=None, metadata=option(
         "--g-ema", metavar="DECAY", check=decay,
         help="Draw samples (grids, sample, eval) from an exponential moving average of G's weights with this decay; "
-        "0 turns it off (default: the model's; cgan 0.999, else 0 as in the documents).",
+        "0 turns it off (default: the model's; cgan 0.999, else 0 as in the tutorial recipes).",
     ))
     device: str = field(default="auto", metadata=option(
         "--device", may_change_on_resume=True, check=one_of(DEVICES), help=f"One of {', '.join(DEVICES)}.",
@@ -220,6 +232,14 @@ class RunConfig:
     eval_samples: int = field(default=2000, metadata=option(
         "--eval-samples", may_change_on_resume=True, check=positive_whole,
         help="Samples per --eval-every evaluation.",
+    ))
+    eval_metrics: list[str] | None = field(default=None, metadata=option(
+        "--eval-metrics", may_change_on_resume=True, metavar="NAME,...", type=str, parse=comma_separated,
+        help="Metrics --eval-every scores, as `ganframe eval --metrics` (default: every default metric that accepts the data set).",
+    ))
+    eval_metric_options: dict[str, Any] = field(default_factory=dict, metadata=option(
+        "--eval-metric-option", may_change_on_resume=True, metavar="[NAME.]KEY=VALUE",
+        help="Option for the --eval-metrics, as `ganframe eval --metric-option` (repeatable).",
     ))
     loss_options: dict[str, Any] = field(default_factory=dict, metadata=option(
         "--loss-option", help="KEY=VALUE passed to the loss (repeatable).",
@@ -284,6 +304,11 @@ def validate(config: RunConfig) -> None:
         value = getattr(config, name)
         if opt.check is not None and value is not None:
             opt.check(opt.name, value)
+    if (config.eval_metrics or config.eval_metric_options) and not config.eval_every:
+        raise UsageError(
+            "--eval-metrics and --eval-metric-option choose what --eval-every scores; add --eval-every K "
+            "(score every K epochs), or use `ganframe eval RUN --metrics ...` after training."
+        )
     if config.cuda_graph and config.on_nan == "skip":
         raise UsageError(
             "--on-nan skip reads every loss on the host before its update, which a captured CUDA graph cannot do; "

@@ -31,6 +31,14 @@ class UsageError(GanframeError):
     exit_code = 2
 
 
+class MetricDeclined(UsageError):
+    """A metric cannot score this data set (raised by a metric factory, with the reason).
+
+    A metric the user named makes this an error (exit 2); a default metric that
+    declines is skipped, so ``--metrics``' default is every default metric that
+    accepts the data set."""
+
+
 class PluginError(GanframeError):
     """A plugin failed to load or register and strict mode makes that fatal."""
 

@@ -1,9 +1,10 @@
-"""Train one 5-epoch, batch-64 MNIST run with training levers ganframe has no option for, to
-reproduce the exploration rows of docs/quality.md; score the result with ``ganframe eval``.
+"""Train one run (default: 5 epochs, the model's batch, MNIST) with training levers ganframe has no option
+for, to reproduce the exploration rows of docs/quality.md; score the result with ``ganframe eval``.
 
     GANFRAME_DATA=/path/to/data OMP_NUM_THREADS=1 python scripts/quality_levers.py runs/levers/c2-decay \\
         --model cgan --seed 2 --lr-decay --model-option projection=false
     ganframe eval runs/levers/c2-decay --weights ema        # or --weights trained
+    OMP_NUM_THREADS=1 python scripts/quality_levers.py runs/levers/ring-g0 --dataset ring --epochs 20 --g-dropout 0
 
 The levers are a lifecycle plugin (the way a user would add them): ``--lr-decay`` lowers both
 learning rates linearly to 0 over the run, ``--g-dropout`` / ``--d-dropout`` set every dropout
@@ -59,6 +60,15 @@ def main() -> None:
     parser.add_argument("--model", default="mlp")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--loss")
+    parser.add_argument("--generator", help="generator name (default: --model's)")
+    parser.add_argument("--discriminator", help="discriminator name (default: --model's)")
+    parser.add_argument("--sample-mode", default="eval")
+    parser.add_argument("--dataset", default="mnist")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, help="default: the model's (64, mlp-small 100)")
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--beta1", type=float)
+    parser.add_argument("--dataset-option", action="append", default=[])
     parser.add_argument("--g-ema", type=float)
     parser.add_argument("--model-option", action="append", default=[])
     parser.add_argument("--lr-decay", action="store_true", help="lower both learning rates linearly to 0")
@@ -67,8 +77,11 @@ def main() -> None:
     parser.add_argument("--d-lr-scale", type=float, default=1.0, help="multiply D's learning rate")
     args = parser.parse_args()
     config = RunConfig(
-        model=args.model, loss=args.loss, g_ema=args.g_ema, epochs=5, batch_size=64, seed=args.seed, out=args.out,
+        model=args.model, generator=args.generator, discriminator=args.discriminator, sample_mode=args.sample_mode,
+        loss=args.loss, g_ema=args.g_ema, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, beta1=args.beta1, seed=args.seed, out=args.out, dataset=args.dataset,
         data_root=os.environ.get("GANFRAME_DATA"), model_options=parse_key_values(args.model_option, "--model-option"),
+        dataset_options=parse_key_values(args.dataset_option, "--dataset-option"),
     )
     train(config, get_plugins(), extra_plugins=[Levers(args)])
 

@@ -111,6 +111,7 @@ def ganframe_time(target: Target, seed: int, out: Path, extra: list[str]) -> Res
 def hand_time(target: Target, seed: int) -> Result:
     import torch
 
+    from ganframe import Conditioned
     from ganframe.evaluation.evaluator import draw_samples
 
     torch.manual_seed(seed)
@@ -126,7 +127,7 @@ def hand_time(target: Target, seed: int) -> Result:
             loop.step(images, labels if loop.conditional else None)
         seconds += time.perf_counter() - started
         samples, sample_labels = draw_samples(
-            loop.generator, latent_dim=loop.latent_dim, num_classes=10, conditional=loop.conditional,
+            Conditioned(loop.generator, loop.conditional), latent_dim=loop.latent_dim, num_classes=10,
             n=2000, seed=seed, mode="eval", device=device,
         )
         figure = score(samples, sample_labels)[target.metric]
@@ -159,7 +160,6 @@ def _ring_hand_loop(seed: int):
     from torch import nn
 
     from benchmarks.hand_loop import HandLoop
-    from ganframe.evaluation.mode_coverage import ring_coverage
     from ganframe.plugin.specs import DatasetSpec, Options
     from ganframe_builtins.toy_datasets import ring
 
@@ -178,7 +178,8 @@ def _ring_hand_loop(seed: int):
         for start in range(0, len(data) - 63, 64):
             yield data[permutation[start:start + 64]], None
 
-    return loop, batches, lambda samples, _labels: ring_coverage(samples)
+    dataset = ring(DatasetSpec(root=Path("."), train=True, options=Options({})))
+    return loop, batches, lambda samples, _labels: dataset.quality_metrics(samples)
 
 
 # -- report ------------------------------------------------------------------------------------

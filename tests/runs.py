@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ganframe.run.checkpoint import newest_readable
+from ganframe.run.checkpoint import Checkpoint, newest_readable
 from ganframe.config import RunConfig
 from ganframe.testing.runs import read_metrics as metrics_rows  # noqa: F401  (used by the tests)
 
@@ -46,22 +46,21 @@ def run(config: RunConfig, plugin_set, **kwargs):
     return state, notes.getvalue()
 
 
-def newest(run_dir: Path) -> dict:
-    payload, _ = newest_readable(run_dir)
-    assert payload is not None, f"{run_dir} has no checkpoint"
-    return payload
+def newest(run_dir: Path) -> Checkpoint:
+    checkpoint, _ = newest_readable(run_dir)
+    assert checkpoint is not None, f"{run_dir} has no checkpoint"
+    return checkpoint
 
 
 def rewrite_newest(run_dir: Path, edit) -> None:
-    """Change the newest checkpoint's payload in place (``edit(payload)``), as a checkpoint written by
-    another version would differ; saved back the way ganframe saves checkpoints."""
-    from ganframe.run.checkpoint import FORMAT_KEY, save_checkpoint
+    """Change the newest checkpoint file's on-disk dict in place (``edit(document)``), as a checkpoint
+    written by another version would differ; written back as is, not through :class:`Checkpoint`."""
+    from ganframe.files import atomic_write
 
-    payload = newest(run_dir)
-    path = payload.pop("path")
-    payload.pop(FORMAT_KEY)
-    edit(payload)
-    save_checkpoint(path, payload)
+    path = newest(run_dir).path
+    document = torch.load(path, weights_only=True)
+    edit(document)
+    atomic_write(path, lambda handle: torch.save(document, handle))
 
 
 def same(a, b) -> bool:
@@ -78,10 +77,9 @@ def same(a, b) -> bool:
 TRAINED = ("generator", "discriminator", "g_optimizer", "d_optimizer", "step", "epoch", "batch_in_epoch", "rng")
 
 
-def assert_same_training(a: dict, b: dict) -> None:
+def assert_same_training(a: Checkpoint, b: Checkpoint) -> None:
     """Two checkpoints hold the same weights, optimizer states, counters, RNG states and (when either
     keeps one) average of G's weights, bit for bit."""
-    differ = [key for key in TRAINED if not same(a[key], b[key])]
-    differ += ["generator_ema"] if not same(a.get("generator_ema"), b.get("generator_ema")) else []
-    assert not differ, f"{a['path']} and {b['path']} differ in {differ}"
+    differ = [name for name in (*TRAINED, "generator_ema") if not same(getattr(a, name), getattr(b, name))]
+    assert not differ, f"{a.path} and {b.path} differ in {differ}"
 

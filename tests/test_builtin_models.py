@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from ganframe.nn.conditioning import Conditioned
 from ganframe.nn.layers import Dropout
 from tests.helpers import build_model, linear_shapes
 
@@ -18,10 +19,10 @@ def test_networks_return_the_data_sets_shape(plugin_set, model, shape):
     generator, discriminator, spec, components = build_model(plugin_set.registry, model, shape)
     z = torch.randn(5, spec.latent_dim)
     y = torch.randint(0, 10, (5,))
-    fake = generator(z, y) if components.generator.conditional else generator(z)
+    fake = Conditioned(generator, components.generator.conditional)(z, y)
     assert fake.shape == (5, *shape)
     assert fake.min() >= -1.0 and fake.max() <= 1.0  # tanh output
-    logits = discriminator(fake, y) if components.discriminator.conditional else discriminator(fake)
+    logits = Conditioned(discriminator, components.discriminator.conditional)(fake, y)
     assert logits.shape == (5, 1)
     assert not any(isinstance(m, nn.Sigmoid) for m in discriminator.modules())  # D returns logits
 
@@ -122,14 +123,72 @@ def test_mlp_small_matches_document_002(plugin_set):
     assert not any(isinstance(m, nn.Dropout) for m in list(generator.modules()) + list(discriminator.modules()))
 
 
-def test_batchnorm_matches_document_003(plugin_set):
-    generator, discriminator, _, _ = build_model(plugin_set.registry, "batchnorm")
+def build_with_options(registry, model, options):
+    from ganframe.run.assemble import Components, build_networks
+    from ganframe.plugin.specs import ModelSpec, Options
+
+    components = Components(registry.get("generator", model), registry.get("discriminator", model), registry.get("loss", "bce"), registry.get("dataset", "mnist"))
+    latent_dim = components.generator.defaults.get("latent_dim", 100)
+    return build_networks(components, ModelSpec((1, 28, 28), 10, latent_dim, False, Options(options, owner=f"model '{model}'")))
+
+
+def test_batchnorm_matches_the_tutorial_with_output_batchnorm(plugin_set):
+    """``output_batchnorm=true`` is the BatchNorm-generator tutorial's G: every block, the output one too,
+    is a Linear without bias + BatchNorm1d."""
+    generator, discriminator = build_with_options(plugin_set.registry, "batchnorm", {"output_batchnorm": "true"})
     linears = [m for m in generator.modules() if isinstance(m, nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(100, 256), (256, 512), (512, 1024), (1024, 784)]
     assert all(m.bias is None for m in linears)
     assert [m.num_features for m in generator.modules() if isinstance(m, nn.BatchNorm1d)] == [256, 512, 1024, 784]
     assert linear_shapes(discriminator) == [(784, 1024), (1024, 512), (512, 256), (256, 1)]
     assert not any(isinstance(m, nn.Dropout) for m in discriminator.modules())
+
+
+def test_batchnorm_default_output_layer_has_no_batchnorm(plugin_set):
+    """By default G's hidden blocks keep BatchNorm but its output layer is a plain Linear with bias (DCGAN's rule)."""
+    generator, _, _, _ = build_model(plugin_set.registry, "batchnorm")
+    linears = [m for m in generator.modules() if isinstance(m, nn.Linear)]
+    assert [m.bias is None for m in linears] == [True, True, True, False]
+    assert [m.num_features for m in generator.modules() if isinstance(m, nn.BatchNorm1d)] == [256, 512, 1024]
+    generator.train()
+    fake = generator(torch.randn(16, 100)).flatten(1)
+    assert fake.mean(0).abs().max() > 1e-3  # per-pixel batch means are no longer forced to ~0 before tanh
+
+
+def test_batchnorm_instance_noise_only_while_training(plugin_set):
+    from ganframe.errors import UsageError
+
+    _, discriminator = build_with_options(plugin_set.registry, "batchnorm", {"instance_noise": "0.5"})
+    x = torch.rand(4, 1, 28, 28) * 2 - 1
+    discriminator.train()
+    assert not torch.equal(discriminator(x), discriminator(x))
+    discriminator.eval()
+    assert torch.equal(discriminator(x), discriminator(x))
+    with pytest.raises(UsageError, match="instance_noise"):
+        build_with_options(plugin_set.registry, "batchnorm", {"instance_noise": "-1"})
+
+
+def test_mlp_small_discriminator_dropout_and_slope_options(plugin_set):
+    from ganframe.errors import UsageError
+
+    _, discriminator = build_with_options(plugin_set.registry, "mlp-small", {"d_dropout": "0.3", "slope": "0.1"})
+    assert [m.p for m in discriminator.modules() if isinstance(m, nn.Dropout)] == [0.3, 0.3]
+    assert {m.negative_slope for m in discriminator.modules() if isinstance(m, nn.LeakyReLU)} == {0.1}
+    with pytest.raises(UsageError, match="d_dropout"):
+        build_with_options(plugin_set.registry, "mlp-small", {"d_dropout": "1"})
+
+
+@pytest.mark.parametrize("model, lr, batch_size", [("mlp-small", 2e-3, 100), ("batchnorm", 5e-4, 64)])
+def test_mlp_small_and_batchnorm_default_to_the_measured_settings(plugin_set, model, lr, batch_size):
+    """Measured Adam settings by default (docs/quality.md), the tutorial's batch, plain bce, no average of
+    G's weights; explicit options still win (the tutorial's settings are one option line away)."""
+    from ganframe.config import RunConfig, resolve
+
+    _, _, _, components = build_model(plugin_set.registry, model)
+    config = resolve(RunConfig(model=model, seed=0), components.generator.defaults)
+    assert (config.loss, config.lr, config.beta1, config.batch_size, config.g_ema) == ("bce", lr, 0.5, batch_size, 0.0)
+    tutorial = resolve(RunConfig(model=model, seed=0, lr=2e-4, beta1=0.9), components.generator.defaults)
+    assert (tutorial.lr, tutorial.beta1) == (2e-4, 0.9)
 
 
 def test_model_option_reaches_the_factory_and_unknown_options_are_rejected(plugin_set):

@@ -18,10 +18,12 @@ def test_run_on_ring_writes_the_run_directory(cli, tmp_path):
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == "mlp" and config["generator"] == "mlp" and config["seed"] == 0
-    # unset options take the model's registered defaults (mlp's measured ones, README "Quality of the defaults")
+    # unset options take the data set's registered defaults (ring's lr), then the model's (mlp's
+    # measured ones, README "Quality of the defaults" and "The ring example")
     from ganframe_builtins.mlp import MLP_DEFAULTS
+    from ganframe_builtins.toy_datasets import RING_DEFAULTS
     assert config["batch_size"] == 64 and config["latent_dim"] == 100
-    assert (config["loss"], config["lr"], config["beta1"]) == (MLP_DEFAULTS["loss"], MLP_DEFAULTS["lr"], MLP_DEFAULTS["beta1"])
+    assert (config["loss"], config["lr"], config["beta1"]) == (MLP_DEFAULTS["loss"], RING_DEFAULTS["lr"], MLP_DEFAULTS["beta1"])
     assert config["components"]["dataset"] == "ganframe:ring" and config["sample_shape"] == [2]
     assert (out / "real.png").is_file() and (out / "losses.png").is_file()
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch-0000.png", "epoch-0001.png", "epoch-0002.png", "progress.png"]

@@ -95,7 +95,7 @@ def test_two_processes_keep_identical_replicas_and_match_one_process_at_the_same
     for net in ("generator", "discriminator"):
         for key, value in getattr(reference, net).state_dict().items():
             assert torch.allclose(ranks[0]["weights"][net][key], value, rtol=0, atol=1e-5), key
-    average = newest(tmp_path / "ddp")["generator_ema"]  # rank 0's average of G's weights, as one process keeps it
+    average = newest(tmp_path / "ddp").generator_ema  # rank 0's average of G's weights, as one process keeps it
     assert average["updates"] == reference.g_average.updates == 10
     for key, value in reference.g_average.network.state_dict().items():
         assert torch.allclose(average["network"][key], value, rtol=0, atol=1e-5), key
@@ -117,7 +117,7 @@ def test_torchrun_writes_files_and_progress_once_and_tracks_a_single_process_run
     assert [r["step"] for r in rows] == list(range(1, 21)), "one row per step, written by rank 0 only"
     assert json.loads((out / "config.json").read_text())["batch_size"] == 64
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["epoch-0001.pt", "epoch-0002.pt"]
-    assert len(newest(out)["rng"]["ranks"]) == 2
+    assert len(newest(out).rng["ranks"]) == 2
 
     one = metrics_rows(single(tmp_path / "one", plugin_set, epochs=2).run_dir)
     # same data per step and rank 0 draws the single run's noise; rank 1's noise differs, so close, not equal
@@ -130,7 +130,7 @@ def test_a_distributed_run_stopped_and_resumed_ends_bitwise_identical(tmp_path, 
     out = tmp_path / "parts"
     stopped = torchrun(*ring_args(out, **DDP, epochs=2, max_steps=13))
     assert stopped.returncode == 0, stopped.stderr[-3000:]
-    assert newest(out)["step"] == 13
+    assert newest(out).step == 13
     resumed = torchrun("run", "--resume", out)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert_same_training(newest(out), newest(two_process_run[0]))
@@ -156,5 +156,5 @@ def test_sigterm_to_torchrun_stops_every_rank_after_the_same_step_with_a_checkpo
     step = int(found.group(1))
     assert step % 5 == 0, "the ranks agree on a stop when they read metrics (every --log-every steps)"
     checkpoint = newest(out)
-    assert checkpoint["step"] == step and len(checkpoint["rng"]["ranks"]) == 2
+    assert checkpoint.step == step and len(checkpoint.rng["ranks"]) == 2
     assert err.count("Stopped by SIGTERM") == 1, "only rank 0 reports"

@@ -58,12 +58,42 @@ def test_unconditional_model_has_no_label_accuracy(cli, trained_root, tmp_path):
     assert "label_accuracy" not in doc and doc["conditional"] is False
 
 
-def test_eval_of_an_unlabelled_data_set_is_one_clear_error(cli, tmp_path):
+def test_eval_of_a_ring_run_reports_its_mode_coverage(cli, tmp_path):
+    """ring has no labels but scores its own samples: no classifier is trained or cached."""
     run = train_run(cli, tmp_path, tmp_path / "ring", "--dataset", "ring", "--max-steps", "2")
-    result = cli("eval", run)
-    assert result.exit_code == 2
-    assert "dataset 'ring' has no labels" in said(result) and "Traceback" not in result.output
+    result = cli("eval", run, "--n", "500", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["dataset"] == "ring" and doc["n"] == 500 and doc["num_modes"] == 8
+    assert 0 <= doc["modes_covered"] <= 8 and 0.0 <= doc["high_quality_share"] <= 1.0
+    assert len(doc["mode_counts"]) == 8 and sum(doc["mode_counts"]) == doc["high_quality"]
+    assert doc["high_quality"] == round(doc["high_quality_share"] * 500)
+    assert "classifier" not in doc and list(doc["metrics"]) == ["dataset"] and "ring" in doc["source"]
     assert not (tmp_path / "ganframe-classifiers").exists()
+    table = cli("eval", run, "--n", "500")
+    assert table.exit_code == 0, table.output
+    for text in ("modes covered", "/ 8", "high-quality share", "per mode"):
+        assert text in table.stdout
+
+
+def test_an_unlabelled_data_set_is_declined_by_the_classifier_and_scored_by_its_own_metric():
+    from types import SimpleNamespace
+
+    from ganframe.errors import MetricDeclined
+    from ganframe.evaluation.dataset_metric import dataset_metric
+    from ganframe.evaluation.evaluator import check_evaluable
+    from ganframe.train.data import InMemoryDataset
+
+    points = InMemoryDataset(torch.zeros(10, 2))
+    spec = SimpleNamespace(train_set=points, dataset="points")
+    with pytest.raises(MetricDeclined, match="dataset 'points' has no labels"):
+        check_evaluable(points, "points")
+    with pytest.raises(MetricDeclined, match="dataset 'points' offers no quality metric of its own"):
+        dataset_metric(spec)
+    points.quality_metrics = lambda samples: {"mean": float(samples.mean()), "parts": [1, 2]}
+    metric = dataset_metric(spec)  # a metric of its own makes it evaluable
+    assert metric.score(torch.ones(4, 2)) == {"mean": 1.0}
+    assert metric.report(torch.ones(4, 2))["parts"] == [1, 2]
 
 
 @pytest.mark.parametrize(
@@ -121,11 +151,20 @@ def test_eval_every_does_not_change_training(cli, trained_root, tmp_path):
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
-def test_eval_every_on_an_unlabelled_data_set_fails_before_writing(cli, tmp_path):
+def test_eval_every_on_ring_logs_its_mode_coverage(cli, tmp_path):
     out = tmp_path / "ring-run"
-    result = cli("run", "--dataset", "ring", "--eval-every", "1", "--out", out, "--data-root", tmp_path)
-    assert result.exit_code == 2 and "--eval-every" in said(result) and "no labels" in said(result)
-    assert not out.exists()
+    result = cli("run", "--dataset", "ring", "--dataset-option", "samples=640", "--epochs", "2", "--seed", "0",
+                 "--eval-every", "1", "--eval-samples", "300", "--out", out, "--data-root", tmp_path)
+    assert result.exit_code == 0, result.output
+    evals = [r for r in metrics_rows(out) if "eval/modes_covered" in r]
+    assert [r["epoch"] for r in evals] == [1, 2]
+    for record in evals:
+        assert record["eval/num_modes"] == 8 and 0 <= record["eval/modes_covered"] <= 8
+        assert 0.0 <= record["eval/high_quality_share"] <= 1.0
+        assert not any(key.startswith("eval/mode_counts") for key in record)
+    summary = result.output[result.output.index("Run summary"):]
+    assert "modes covered" in summary and "of 8" in summary and "high-quality samples" in summary
+    assert not (tmp_path / "ganframe-classifiers").exists()
 
 
 def test_eval_every_must_be_positive(cli, tmp_path):

@@ -67,13 +67,17 @@ def sample_value(name):
         return not default
     if isinstance(default, dict):
         return {"k": "v", f"{name}-key": "2"}
-    if isinstance(default, list):
+    if isinstance(default, list) or "list[str] | None" in str(hint):
         return ["a", "b"]
     if "int" in hint:
         return 7
     if "float" in hint:
         return 0.25
     return f"{name}-value"
+
+
+def declared(name):
+    return dict(declared_options())[name]
 
 
 def test_options_parse_into_their_fields():
@@ -88,6 +92,8 @@ def test_options_parse_into_their_fields():
             args += [flag]
         elif isinstance(value, dict):
             args += [part for k, v in value.items() for part in (flag, f"{k}={v}")]
+        elif isinstance(value, list) and declared(f.name).parse is not None:  # one comma-separated value
+            args += [flag, ",".join(value)]
         elif isinstance(value, list):
             args += [part for item in value for part in (flag, item)]
         else:

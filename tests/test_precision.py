@@ -80,7 +80,7 @@ def test_the_default_is_the_models_else_auto():
 
 def recorded(out) -> tuple[str, str]:
     """The precision in config.json and in the newest checkpoint."""
-    return json.loads((out / "config.json").read_text())["precision"], newest(out)["config"]["precision"]
+    return json.loads((out / "config.json").read_text())["precision"], newest(out).config["precision"]
 
 
 @pytest.mark.parametrize("cpu", [True, False], ids=["native-bf16", "no-bf16"])

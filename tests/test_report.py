@@ -55,7 +55,7 @@ def test_cli_listing_imports_neither_torch_nor_tensorboard(command):
         "import sys\n"
         "from ganframe.cli import app\n"
         f"try:\n    app({command!r}, prog_name='ganframe')\nexcept SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in ('torch', 'tensorboard', 'matplotlib') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'tensorboard', 'matplotlib', 'torch_fidelity') if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -46,7 +46,7 @@ def test_a_stopped_and_resumed_run_ends_bitwise_identical(tmp_path, plugin_set, 
         assert state.step == stop
     state, _ = run(RunConfig(), plugin_set, resume_from=out)  # --max-steps is not inherited: on to --epochs
     assert state.stop_reason == "finished" and state.step == 40 and state.epoch == 4
-    assert newest(out)["generator_ema"]["updates"] == 40  # ring_config keeps an average: it must resume exactly too
+    assert newest(out).generator_ema["updates"] == 40  # ring_config keeps an average: it must resume exactly too
     assert_same_training(newest(out), newest(uninterrupted))
     assert metrics_rows(out)[-1] == metrics_rows(uninterrupted)[-1]
 
@@ -116,7 +116,7 @@ def test_conflicting_options_are_one_clear_error_and_change_nothing(tmp_path, pl
     assert _listing(out) == before
     agreeing = cli("run", "--resume", out, "--model", "mlp-small", "--dataset", "ring", "--epochs", "2")
     assert agreeing.exit_code == 0, agreeing.output
-    assert newest(out)["step"] == 20
+    assert newest(out).step == 20
 
 
 def test_resuming_on_a_different_data_set_is_an_error(tmp_path, plugin_set):
@@ -157,7 +157,7 @@ def test_model_options_the_run_did_not_record_may_be_given_on_resume(tmp_path):
 def test_a_checkpoint_of_other_networks_names_what_is_missing(tmp_path, plugin_set):
     out = tmp_path / "run"
     run(ring_config(out, max_steps=10), plugin_set)
-    dropped = sorted(newest(out)["discriminator"])[-1]
+    dropped = sorted(newest(out).discriminator)[-1]
     rewrite_newest(out, lambda payload: payload["discriminator"].pop(dropped))  # as if D had gained a layer since
     with pytest.raises(CheckpointError) as failure:
         run(RunConfig(), plugin_set, resume_from=out)

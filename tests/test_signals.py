@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ganframe.run.checkpoint import load_checkpoint
+from ganframe.run.checkpoint import Checkpoint
 from ganframe.config import RunConfig
 from tests.runs import assert_same_training, newest, ring_args, ring_config, run
 
@@ -67,7 +67,7 @@ def test_a_signal_finishes_the_step_checkpoints_and_the_run_resumes_exactly(tmp_
     step, checkpoint = int(found.group(2)), Path(found.group(3))
     assert f"Resume with: ganframe run --resume {out}" in message
     assert "Traceback" not in message
-    assert load_checkpoint(checkpoint)["step"] == step and newest(out)["step"] == step
+    assert Checkpoint.load(checkpoint).step == step and newest(out).step == step
 
     epochs = step // 10 + 2  # the resumed run trains past the stop, to the end of a later epoch
     state, _ = run(RunConfig(epochs=epochs), plugin_set, resume_from=out, explicit={"epochs"})
@@ -89,4 +89,4 @@ def test_a_second_sigint_exits_at_once_and_keeps_the_last_checkpoint(tmp_path):
     assert time.monotonic() - started < 30, "the second SIGINT must not wait for the stop to finish"
     assert "Interrupted" in err.read_text() and "Traceback" not in err.read_text()
     assert sorted(p.name for p in (out / "checkpoints").glob("*.pt")) == checkpoints, "nothing new may be written"
-    assert newest(out)["step"] >= 10
+    assert newest(out).step >= 10

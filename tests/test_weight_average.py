@@ -72,24 +72,25 @@ def test_a_decay_outside_0_1_is_a_usage_error(decay):
 
 
 def test_training_keeps_the_average_in_checkpoints_and_grids_draw_from_it(tmp_path, plugin_set):
+    from ganframe.nn.conditioning import Conditioned
     from ganframe.run.sampling import generate
 
     state, _ = run(ring_config(tmp_path / "run", epochs=2, g_ema=0.9), plugin_set)
-    payload = newest(tmp_path / "run")
-    saved = payload["generator_ema"]
+    checkpoint = newest(tmp_path / "run")
+    saved = checkpoint.generator_ema
     assert saved["updates"] == state.step == 20 and saved["decay"] == 0.9
-    differs = [name for name, t in saved["network"].items() if not torch.equal(t, payload["generator"][name])]
+    differs = [name for name, t in saved["network"].items() if not torch.equal(t, checkpoint.generator[name])]
     assert differs, "after 20 steps the average must differ from the last weights"
     assert state.sample_generator is state.g_average.network
-    samples = generate(state.sample_generator, state.fixed_noise, None, conditional=False)
-    trained = generate(state.generator, state.fixed_noise, None, conditional=False)
+    samples = generate(Conditioned(state.sample_generator), state.fixed_noise, None)
+    trained = generate(Conditioned(state.generator), state.fixed_noise, None)
     assert not torch.allclose(samples, trained)
 
 
 def test_g_ema_0_keeps_no_average(tmp_path, plugin_set):
     state, _ = run(ring_config(tmp_path / "run", epochs=1, g_ema=0.0), plugin_set)
     assert state.g_average is None and state.sample_generator is state.generator
-    assert "generator_ema" not in newest(tmp_path / "run")
+    assert newest(tmp_path / "run").generator_ema is None
 
 
 def test_models_choose_their_average(plugin_set):

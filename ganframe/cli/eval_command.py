@@ -1,10 +1,14 @@
-"""``ganframe eval``: offline quality figures for a checkpoint.
+"""``ganframe eval``: quality figures for a checkpoint.
 
-Draws N samples, reads them with a classifier trained on the checkpoint's
-data set (trained once and cached; see :mod:`ganframe.evaluation`) and prints
-classes covered, class KL from uniform, confidence, the Frechet distance to
-the test split and, for conditional models, label accuracy overall and per
-class. A rich table, or ``--json``.
+Draws N samples and scores them with metric plugins (``--metrics``; see
+:mod:`ganframe.evaluation.metric_set`). The default is every default metric
+that accepts the data set: today the ``classifier`` metric, which reads the
+samples with a classifier trained on the checkpoint's data set (trained once
+and cached; see :mod:`ganframe.evaluation`) and prints classes covered, class
+KL from uniform, confidence, the Frechet distance to the test split and, for
+conditional models, label accuracy overall and per class. ``--metrics
+fid,kid,is,prc`` (the ``ganframe[fidelity]`` extra) adds the Inception
+figures papers report. A rich table, or ``--json``.
 """
 
 from __future__ import annotations
@@ -29,16 +33,18 @@ def _notify(message: str) -> None:
 
 def evaluate_checkpoint(
     checkpoint: Path, *, n: int, seed: int, mode: Optional[str], device: str, data_root: Optional[str],
-    weights: str = "auto",
+    weights: str = "auto", metrics: Optional[list[str]] = None, metric_options: Optional[dict[str, str]] = None,
 ) -> dict[str, Any]:
     """The JSON document ``ganframe eval`` prints (imports torch)."""
     from ganframe.run.assemble import resolve_device
     from ganframe.evaluation.data_splits import evaluation_data_root, load_splits
-    from ganframe.evaluation.evaluator import draw_samples, prepare_evaluator
+    from ganframe.evaluation.evaluator import draw_samples
+    from ganframe.evaluation.metric_set import build_metrics, check_metric_names
     from ganframe.plugin.manager import get_plugins
     from ganframe.run.sampling import load_generator
 
     registry = get_plugins().registry
+    check_metric_names(registry, metrics)  # a typo fails before the checkpoint and data load
     started = time.perf_counter()
     torch_device = resolve_device(device)
     loaded = load_generator(checkpoint, registry, torch_device, weights=weights)
@@ -52,14 +58,28 @@ def evaluate_checkpoint(
             f"Checkpoint {loaded.path} has {loaded.spec.num_classes} classes but dataset '{dataset}' under "
             f"{root} has {classes}; point --data-root at the data set it was trained on."
         )
-    evaluator = prepare_evaluator(train_set, test_set, dataset, root, device=torch_device, notify=_notify)
+    chosen = build_metrics(
+        registry, metrics, dataset=dataset, train_set=train_set, load_test_set=lambda: test_set, data_root=root,
+        device=torch_device, options=metric_options, notify=_notify,
+    )
+    for item in chosen:
+        item.prepare()
     mode = mode or loaded.sample_mode
     prepared = time.perf_counter()
     images, labels = draw_samples(
-        loaded.generator, latent_dim=loaded.spec.latent_dim, num_classes=loaded.spec.num_classes,
-        conditional=loaded.conditional, n=n, seed=seed, mode=mode, device=torch_device,
+        loaded.network, latent_dim=loaded.spec.latent_dim, num_classes=loaded.spec.num_classes,
+        n=n, seed=seed, mode=mode, device=torch_device,
     )
-    scores = evaluator.score(images, labels)
+    reports: dict[str, Any] = {}
+    figures: dict[str, list[str]] = {}
+    for item in chosen:
+        report = item.report(images, labels)
+        keys = []
+        for key, value in report.items():
+            key = f"{item.name}/{key}" if key in reports else key
+            reports[key] = value
+            keys.append(key)
+        figures[item.name] = keys
     return {
         "checkpoint": str(loaded.path),
         "dataset": dataset,
@@ -70,11 +90,51 @@ def evaluate_checkpoint(
         "seed": seed,
         "mode": mode,
         "weights": loaded.weights,
-        **scores,
-        "class_names": evaluator.class_names,
-        "classifier": evaluator.info,
+        "metrics": figures,
+        **reports,
         "seconds": {"prepare": round(prepared - started, 2), "score": round(time.perf_counter() - prepared, 2)},
     }
+
+
+#: what the figures of a data set's own metric mean (ring's mode coverage); others print without a meaning
+OWN_METRIC_ROWS = {
+    "high_quality_share": ("high-quality share", "samples within 3 std of their nearest mode"),
+    "high_quality": ("high-quality samples", "number of such samples"),
+}
+
+
+def _print_own_metric_table(console: Any, document: dict[str, Any]) -> None:
+    """The figures of a data set that scores its own samples (``ring``: mode coverage)."""
+    from rich.table import Table
+
+    table = Table(title=f"ganframe eval: {document['checkpoint']}", title_justify="left")
+    for column in ("figure", "value", "meaning"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    if "modes_covered" in document and "num_modes" in document:
+        table.add_row("modes covered", f"{document['modes_covered']} / {document['num_modes']}",
+                      "modes holding >= 1% of the high-quality samples")
+    skip = {"modes_covered", "num_modes", "mode_counts"} | set(RUN_KEYS)
+    for key in document["metrics"]["dataset"]:
+        value = document[key]
+        if key in skip or not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        shown = f"{value:.1%}" if key.endswith("_share") else f"{value:.4g}" if isinstance(value, float) else str(value)
+        label, meaning = OWN_METRIC_ROWS.get(key, (key.replace("_", " "), ""))
+        table.add_row(label, shown, meaning)
+    console.print(table)
+    counts = document.get("mode_counts")
+    if isinstance(counts, list) and counts:
+        per_mode = Table(title="per mode (high-quality samples)", title_justify="left")
+        for column in ("mode", "samples", "share"):
+            per_mode.add_column(column, justify="right")
+        total = sum(counts) or 1
+        for index, count in enumerate(counts):
+            per_mode.add_row(str(index), str(count), f"{count / total:.1%}")
+        console.print(per_mode)
+
+
+#: keys of the eval document that describe the run, not the samples
+RUN_KEYS = ("checkpoint", "dataset", "data_root", "generator", "conditional", "n", "seed", "mode", "weights", "seconds")
 
 
 def _print_table(document: dict[str, Any]) -> None:
@@ -82,7 +142,36 @@ def _print_table(document: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console()
-    classifier = document["classifier"]
+    if "dataset" in document["metrics"]:
+        _print_own_metric_table(console, document)
+    if "classifier" in document["metrics"]:
+        _print_classifier_tables(console, document)
+    others = {name: keys for name, keys in document["metrics"].items() if name not in ("classifier", "dataset")}
+    if others:
+        table = Table(title=f"ganframe eval: {document['checkpoint']}", title_justify="left")
+        for column in ("metric", "figure", "value"):
+            table.add_column(column, justify="right" if column == "value" else "left")
+        for name, keys in others.items():
+            for key in keys:
+                value = document[key]
+                table.add_row(name, key, f"{value:.4g}" if isinstance(value, float) else str(value))
+        console.print(table)
+    seconds = document["seconds"]["prepare"] + document["seconds"]["score"]
+    classifier = document.get("classifier")
+    about = (
+        f"; classifier: {classifier.get('test_accuracy', float('nan')):.2%} test accuracy on "
+        f"'{document['dataset']}', {classifier['path']}" if isinstance(classifier, dict) else ""
+    )
+    console.print(
+        f"{document['n']} samples ({document['mode']} mode, {document['weights']} weights, seed {document['seed']}) "
+        f"in {seconds:.1f} s{about}",
+        highlight=False, soft_wrap=True,
+    )
+
+
+def _print_classifier_tables(console, document: dict[str, Any]) -> None:
+    from rich.table import Table
+
     table = Table(title=f"ganframe eval: {document['checkpoint']}", title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -107,14 +196,6 @@ def _print_table(document: dict[str, Any]) -> None:
         cells = [name, f"{share:.1%}"] + (["n/a" if acc is None else f"{acc:.3f}"] if conditional else [])
         per_class.add_row(*cells)
     console.print(per_class)
-    seconds = document["seconds"]["prepare"] + document["seconds"]["score"]
-    console.print(
-        f"{document['n']} samples ({document['mode']} mode, {document['weights']} weights, seed {document['seed']}) "
-        f"in {seconds:.1f} s; "
-        f"classifier: {classifier.get('test_accuracy', float('nan')):.2%} test accuracy on "
-        f"'{document['dataset']}', {classifier['path']}",
-        highlight=False, soft_wrap=True,
-    )
 
 
 @user_errors
@@ -129,13 +210,26 @@ def eval_(
     data_root: Optional[str] = typer.Option(
         None, "--data-root", help="Folder holding the data set (default: the run's, else $GANFRAME_DATA, else a per-user cache)."
     ),
+    metrics: Optional[str] = typer.Option(
+        None, "--metrics", metavar="NAME,...",
+        help="Metrics to score, comma-separated: classifier, fid, kid, is, prc (the last four need "
+        "ganframe[fidelity]), or a plugin's (`ganframe plugins`). Default: every default metric that accepts the data set.",
+    ),
+    metric_option: Optional[list[str]] = typer.Option(
+        None, "--metric-option", metavar="[NAME.]KEY=VALUE",
+        help="Option for every metric, or NAME.KEY=VALUE for one (repeatable), e.g. weights=PATH (Inception weights file).",
+    ),
 ) -> None:
-    """Score a checkpoint's samples with a classifier trained on its data set (offline FID-style figures)."""
+    """Score a checkpoint's samples: by default with a classifier trained on its data set (offline), or with --metrics fid,kid,is,prc."""
+    from ganframe.config import parse_key_values
+    from ganframe.evaluation.metric_set import parse_metric_names
+
     if n < 2:
         raise UsageError(f"--n must be at least 2 (a Frechet distance needs a covariance); got {n}.")
     check_sampling_options(mode, weights, device)
     document = evaluate_checkpoint(
-        checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root, weights=weights
+        checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root, weights=weights,
+        metrics=parse_metric_names(metrics), metric_options=parse_key_values(metric_option, "--metric-option"),
     )
     if as_json:
         typer.echo(json.dumps(document, indent=2, default=str))

@@ -28,6 +28,7 @@ def plugins_document(plugin_set) -> dict:
                 "distribution": c.distribution,
                 "version": c.version,
                 "conditional": c.conditional if c.kind in ("generator", "discriminator") else None,
+                "default": c.default if c.kind == "metric" else None,
             }
             for c in plugin_set.registry
         ],
@@ -51,7 +52,7 @@ def plugins_document(plugin_set) -> dict:
 
 @user_errors
 def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
-    """List installed generators, discriminators, losses, data sets and loggers, and the plugins behind them."""
+    """List installed generators, discriminators, losses, data sets, loggers and metrics, and the plugins behind them."""
     from ganframe.plugin.manager import get_plugins
 
     plugin_set = get_plugins()
@@ -68,11 +69,13 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
     for column in ("kind", "name", "help", "plugin", "distribution", "version"):
         table.add_column(column, overflow="fold")
     for row in document["components"]:
-        name = row["name"] + (" (conditional)" if row["conditional"] else "")
+        name = row["name"] + (" (conditional)" if row["conditional"] else "") + (" (default)" if row["default"] else "")
         cells = (row["kind"], name, row["help"], row["plugin"], row["distribution"] or "", row["version"] or "")
         table.add_row(*(escape(cell) for cell in cells))
     console.print(table)
     console.print(f"Models (use with --model): {', '.join(document['models'])}", highlight=False)
+    defaults = [row["name"] for row in document["components"] if row["default"]]
+    console.print(f"Default metrics (ganframe eval without --metrics): {', '.join(defaults)}", highlight=False)
     third_party = [p for p in document["plugins"] if not p["builtin"]]
     if third_party:
         plugin_table = Table(title="third-party plugins", title_justify="left")

@@ -107,7 +107,7 @@ def config_from(values: dict[str, Any]) -> RunConfig:
         elif _kind(name) == "list":
             settings[name] = list(value or [])
         else:
-            settings[name] = value
+            settings[name] = opt.parse(value, opt.name) if opt.parse is not None else value
     return RunConfig(**settings)
 
 

@@ -36,8 +36,8 @@ def sample(
     plugins = get_plugins()
     import torch
 
+    from ganframe.files import atomic_write
     from ganframe.run.assemble import resolve_device
-    from ganframe.run.checkpoint import atomic_write
     from ganframe.outputs.images import save_samples
     from ganframe.run.sampling import load_generator
 

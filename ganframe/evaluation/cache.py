@@ -27,7 +27,8 @@ from typing import Any
 
 import torch
 
-from ganframe.run.checkpoint import atomic_write, read_verified
+from ganframe.files import atomic_write
+from ganframe.run.checkpoint import read_verified
 from ganframe.run.data_root import user_cache_dir
 
 FOLDER = "ganframe-classifiers"

@@ -138,11 +138,6 @@ def classify(
     return torch.cat(features), torch.cat(logits)
 
 
-def accuracy(model: Classifier, images: torch.Tensor, labels: torch.Tensor) -> float:
-    """Share of ``images`` whose predicted class is ``labels``."""
-    return logits_accuracy(classify(model, images)[1], labels)
-
-
 def logits_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
     """Share of rows of ``logits`` (from :func:`classify`) whose highest class is ``labels``."""
     return float((logits.argmax(1) == labels.cpu().long()).float().mean())

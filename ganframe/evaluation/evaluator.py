@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from ganframe.train import rng
-from ganframe.errors import UsageError
+from ganframe.errors import MetricDeclined
 from ganframe.evaluation import cache
 from ganframe.evaluation.classifier import Classifier, Recipe, classify, logits_accuracy, train_classifier
 from ganframe.evaluation.metrics import (
@@ -30,6 +30,7 @@ from ganframe.evaluation.metrics import (
     label_accuracy,
     mean_confidence,
 )
+from ganframe.nn.conditioning import Conditioned
 
 Notify = Callable[[str], None]
 
@@ -39,19 +40,19 @@ def _quiet(_message: str) -> None:
 
 
 def check_evaluable(dataset: Any, name: str, *, what: str = "ganframe eval") -> None:
-    """A UsageError unless ``dataset`` is a labelled image data set held in memory."""
+    """:class:`MetricDeclined` (a UsageError) unless ``dataset`` is a labelled image data set held in memory."""
     labels = getattr(dataset, "labels", None)
     data = getattr(dataset, "data", None)
     if labels is None or int(getattr(dataset, "num_classes", 0) or 0) < 2:
-        raise UsageError(
+        raise MetricDeclined(
             f"{what} scores samples with a classifier trained on the data set's class labels, but "
-            f"dataset '{name}' has no labels, so it cannot be evaluated. Use a labelled image data set "
-            "such as 'mnist' or 'fashion-mnist' (for 2-D data like 'ring', look at the scatter plots in "
-            "the run's samples/ folder)."
+            f"dataset '{name}' has no labels and no quality metric of its own (quality_metrics), so it cannot "
+            "be evaluated. Use a labelled image data set such as 'mnist' or 'fashion-mnist', or one that "
+            "scores its own samples such as 'ring' (otherwise look at the pictures in the run's samples/ folder)."
         )
     if not isinstance(data, torch.Tensor) or data.dim() != 4:
         shape = tuple(data.shape[1:]) if isinstance(data, torch.Tensor) else "unknown"
-        raise UsageError(
+        raise MetricDeclined(
             f"{what} needs images (channels x height x width) held in memory "
             f"(ganframe.train.data.InMemoryDataset), but dataset '{name}' has samples of shape {shape}."
         )
@@ -164,8 +165,8 @@ def prepare_evaluator(
 
 
 def draw_samples(
-    generator: torch.nn.Module, *, latent_dim: int, num_classes: int, conditional: bool, n: int, seed: int,
-    mode: str, device: torch.device,
+    generator: Conditioned, *, latent_dim: int, num_classes: int, n: int, seed: int, mode: str,
+    device: torch.device,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``n`` samples from seeded noise; a conditional generator is asked for every class equally
     often (shuffled). The global RNG (used by dropout in train mode) is left as it was."""
@@ -174,9 +175,9 @@ def draw_samples(
     noise_rng = torch.Generator().manual_seed(seed)
     noise = torch.randn(n, latent_dim, generator=noise_rng).to(device)
     labels = None
-    if conditional:
+    if generator.conditional:
         labels = (torch.arange(n) % num_classes)[torch.randperm(n, generator=noise_rng)].to(device)
     with rng.preserved(device):
         torch.manual_seed(seed)
-        images = generate(generator, noise, labels, conditional=conditional, mode=mode)
+        images = generate(generator, noise, labels, mode=mode)
     return images, labels

@@ -55,10 +55,10 @@ def mlp(
     batchnorm: bool = False,
 ) -> list[nn.Module]:
     """Hidden layers ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``, each followed by
-    the activation (and dropout), as in the documents' stacks.
+    the activation (and dropout), as in the tutorial recipes' stacks (docs/background.md).
 
     With ``batchnorm`` each Linear has no bias and is followed by BatchNorm1d
-    (document 003's ``linear_block``). Returns a list to splice into an
+    (the BatchNorm-generator tutorial recipe's ``linear_block``). Returns a list to splice into an
     ``nn.Sequential`` with the caller's own output layer.
     """
     layers: list[nn.Module] = []
@@ -75,7 +75,7 @@ def mlp(
 
 class LabelConditioned(nn.Module):
     """Condition a network on class labels: embed the label and concatenate it to
-    the flattened input, then run ``body`` (document 001's conditional GAN).
+    the flattened input, then run ``body`` (the conditional GAN tutorial recipe, docs/background.md).
 
     ``forward(x, labels)``: ``x`` of shape ``(N, ...)`` is flattened to
     ``(N, -1)``, ``labels`` (long, ``(N,)``) become ``(N, embedding_dim)``.

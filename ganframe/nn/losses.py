@@ -53,6 +53,7 @@ class GANLoss:
 def bce_with_target(logits: torch.Tensor, target: float) -> torch.Tensor:
     """Mean binary cross-entropy of ``logits`` against a constant target.
 
-    The numerically stable form of the documents' ``Sigmoid`` + ``BCELoss``.
+    The numerically stable form of the tutorial recipes' ``Sigmoid`` + ``BCELoss``
+    (docs/background.md).
     """
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))

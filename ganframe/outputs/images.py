@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from ganframe.run.checkpoint import atomic_write
+from ganframe.files import atomic_write
 
 
 def is_image_shape(sample_shape: tuple[int, ...]) -> bool:

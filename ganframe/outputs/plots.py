@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ganframe.run.checkpoint import atomic_write
+from ganframe.files import atomic_write
 
 
 def _pyplot():
@@ -64,7 +64,8 @@ def pick_evenly(items: list, count: int) -> list:
 
 def save_progress_strip(grids: list[tuple[str, Path]], path: Path, *, panels: int = 5) -> bool:
     """Side by side, up to ``panels`` sample pictures picked evenly from ``grids`` (label, PNG path),
-    each titled with its label, like the documents' epoch 0/50/100/150 pictures. False when none."""
+    each titled with its label, like the conditional GAN tutorial's epoch 0/50/100/150 pictures (docs/background.md).
+    False when none."""
     chosen = pick_evenly([(label, Path(p)) for label, p in grids if Path(p).is_file()], panels)
     if not chosen:
         return False

@@ -27,7 +27,8 @@ import torch
 
 import ganframe
 from ganframe.train.data import InMemoryDataset, scale_to_unit_range
-from ganframe.run.checkpoint import atomic_write, checkpoint_files, save_checkpoint, state_payload
+from ganframe.files import atomic_write
+from ganframe.run.checkpoint import Checkpoint, checkpoint_files
 from ganframe.plugin.spec import hookimpl
 from ganframe.outputs.images import is_image_shape, save_samples
 from ganframe.outputs.plots import save_losses_plot, save_progress_strip
@@ -111,7 +112,7 @@ class RunFiles:
 
     def _checkpoint(self, state, name: str) -> None:
         path = self.checkpoints_dir / name
-        save_checkpoint(path, state_payload(state))
+        Checkpoint.of(state).save(path)
         state.last_checkpoint, state.checkpoint_step = path, state.step
         keep = state.config.keep_checkpoints
         if keep > 0:

@@ -18,7 +18,11 @@ EVAL_ROWS = (
     ("eval/confidence", "classifier confidence", "{:.3f}"),
     ("eval/frechet_distance", "Frechet distance (classifier features)", "{:.2f}"),
     ("eval/label_accuracy", "label accuracy", "{:.3f}"),
+    ("eval/modes_covered", "modes covered (>= 1% of the high-quality samples)", "{:.0f}"),
+    ("eval/high_quality_share", "high-quality samples (within 3 std of a mode)", "{:.1%}"),
 )
+#: the key whose presence marks an evaluation row: the classifier's, or a data set's own metric (ring's)
+EVALUATED_KEYS = ("eval/classes_covered", "eval/modes_covered")
 TRAIN_ROWS = (("d_loss", "final D loss", "{:.4f}"), ("g_loss", "final G loss", "{:.4f}"),
               ("D(x)", "final D(x)", "{:.3f}"), ("D(G(z))", "final D(G(z))", "{:.3f}"))
 
@@ -33,7 +37,7 @@ def summary_rows(state) -> list[tuple[str, str]]:
     trained = _latest(state.history, "d_loss")
     if trained is not None:
         rows += [(label, fmt.format(trained[key])) for key, label, fmt in TRAIN_ROWS if key in trained]
-    evaluated = _latest(state.history, "eval/classes_covered")
+    evaluated = next((found for key in EVALUATED_KEYS if (found := _latest(state.history, key))), None)
     if evaluated is not None:
         rows.append(("evaluated at", f"epoch {evaluated['epoch']} ({state.config.eval_samples} samples)"))
         for key, label, fmt in EVAL_ROWS:
@@ -41,6 +45,8 @@ def summary_rows(state) -> list[tuple[str, str]]:
                 value = fmt.format(evaluated[key])
                 if key == "eval/classes_covered":
                     value += f" of {state.model_spec.num_classes}"
+                if key == "eval/modes_covered" and "eval/num_modes" in evaluated:
+                    value += f" of {evaluated['eval/num_modes']:.0f}"
                 rows.append((label, value))
     if state.epoch_seconds:
         mean = sum(state.epoch_seconds) / len(state.epoch_seconds)

@@ -65,6 +65,8 @@ BUILTIN_PLUGINS = (
     "ganframe_builtins.image_folder",
     "ganframe_builtins.benchmark_datasets",
     "ganframe_builtins.tensorboard_logger",
+    "ganframe_builtins.classifier_metrics",
+    "ganframe_builtins.fidelity_metrics",
 )
 
 #: registration hook name -> component kind it registers
@@ -74,6 +76,7 @@ REGISTRATION_HOOKS = {
     "register_losses": "loss",
     "register_datasets": "dataset",
     "register_loggers": "logger",
+    "register_metrics": "metric",
 }
 
 #: frames in these folders are loading machinery; error locations point past them
@@ -114,10 +117,6 @@ class PluginSet:
     plugins: list[PluginRecord]
     problems: list[str]
     _reported: bool = False
-
-    @property
-    def failed(self) -> list[PluginRecord]:
-        return [p for p in self.plugins if p.status == "failed"]
 
     def report(self, stream: Any = None) -> None:
         """Write each problem to stderr, once per process."""

@@ -27,18 +27,19 @@ from typing import Any
 from ganframe.config import GLOBAL_DEFAULTS, OPTIMIZERS, PRECISIONS
 from ganframe.errors import PluginError, UsageError, describe_exception, did_you_mean, quoted_list
 
-KINDS = ("generator", "discriminator", "loss", "dataset", "logger")
+KINDS = ("generator", "discriminator", "loss", "dataset", "logger", "metric")
 
 #: metadata each kind accepts besides ``help`` (anything else is a plugin bug)
 METADATA_BY_KIND = {
     "generator": {"conditional", "defaults"},
     "discriminator": {"conditional"},
     "loss": set(),
-    "dataset": set(),
+    "dataset": {"defaults"},
     "logger": set(),
+    "metric": {"default"},
 }
 
-#: run settings a generator may recommend through ``defaults=``
+#: run settings a generator or a data set may recommend through ``defaults=``
 DEFAULTABLE_SETTINGS = set(GLOBAL_DEFAULTS)
 
 
@@ -68,6 +69,11 @@ class Component:
     @property
     def conditional(self) -> bool:
         return bool(self.metadata.get("conditional", False))
+
+    @property
+    def default(self) -> bool:
+        """A metric scored when the user names none (``register(..., default=True)``)."""
+        return bool(self.metadata.get("default", False))
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -142,7 +148,9 @@ def check_registration(
             )
     if not isinstance(metadata.get("conditional", False), bool):
         raise TypeError(f"{kind} '{name}': conditional must be True or False; got {metadata['conditional']!r}")
-    _check_defaults(name, metadata.get("defaults"))
+    if not isinstance(metadata.get("default", False), bool):
+        raise TypeError(f"{kind} '{name}': default must be True or False; got {metadata['default']!r}")
+    _check_defaults(kind, name, metadata.get("defaults"))
     return Component(
         kind=kind,
         name=name,
@@ -155,15 +163,15 @@ def check_registration(
     )
 
 
-def _check_defaults(name: str, defaults: Any) -> None:
+def _check_defaults(kind: str, name: str, defaults: Any) -> None:
     if defaults is None:
         return
     if not isinstance(defaults, dict):
-        raise TypeError(f"generator '{name}': defaults must be a dict of run settings; got {type(defaults).__name__}")
+        raise TypeError(f"{kind} '{name}': defaults must be a dict of run settings; got {type(defaults).__name__}")
     for key, value in defaults.items():
         if key not in DEFAULTABLE_SETTINGS:
             raise ValueError(
-                f"generator '{name}': defaults has unknown setting '{key}'.{did_you_mean(key, DEFAULTABLE_SETTINGS)} "
+                f"{kind} '{name}': defaults has unknown setting '{key}'.{did_you_mean(key, DEFAULTABLE_SETTINGS)} "
                 f"Valid settings: {quoted_list(sorted(DEFAULTABLE_SETTINGS))}"
             )
         expected = type(GLOBAL_DEFAULTS[key])
@@ -171,7 +179,7 @@ def _check_defaults(name: str, defaults: Any) -> None:
         choices = {"optimizer": OPTIMIZERS, "precision": PRECISIONS}.get(key)
         if not ok or isinstance(value, bool) or (choices and value not in choices):
             valid = quoted_list(choices) if choices else f"a {expected.__name__}"
-            raise ValueError(f"generator '{name}': defaults['{key}'] must be {valid}; got {value!r}")
+            raise ValueError(f"{kind} '{name}': defaults['{key}'] must be {valid}; got {value!r}")
 
 
 class Registry:

@@ -63,7 +63,9 @@ class Register(Protocol):
       among ``loss``, ``latent_dim``, ``batch_size``, ``lr``, ``beta1``,
       ``beta2``, ``optimizer``, ``g_ema``, such as
       ``{"latent_dim": 64, "batch_size": 100}``; a user's explicit option
-      always wins).
+      always wins); only for metrics: ``default`` (bool, scored by
+      ``ganframe eval`` and ``--eval-every`` when no ``--metrics`` is given,
+      on every data set the metric does not decline).
 
     A malformed call raises, which fails (and skips) the registering plugin
     with a message naming the mistake.
@@ -91,6 +93,10 @@ def register_generators(register: Register) -> None:
 
     A generator and a discriminator registered under the same name form a
     *model*, selected with ``--model NAME``.
+
+    :param register: call it once per generator, as described above; see
+        :class:`Register` for its arguments. Registering nothing is fine.
+    :returns: nothing; a returned value is ignored.
     """
 
 
@@ -105,6 +111,10 @@ def register_discriminators(register: Register) -> None:
     ``forward(x)`` (or ``forward(x, labels)`` when ``conditional=True``) takes a
     batch of shape ``(N, *spec.sample_shape)`` in ``[-1, 1]`` and returns
     **logits** (no sigmoid) of shape ``(N,)`` or ``(N, 1)``.
+
+    :param register: call it once per discriminator, as described above; see
+        :class:`Register` for its arguments. Registering nothing is fine.
+    :returns: nothing; a returned value is ignored.
     """
 
 
@@ -124,6 +134,10 @@ def register_losses(register: Register) -> None:
     the generator phase. Subclass :class:`ganframe.nn.losses.GANLoss` if you
     like. Options given with ``--loss-option KEY=VALUE`` arrive in
     ``spec.options``.
+
+    :param register: call it once per loss, as described above; see
+        :class:`Register` for its arguments. Registering nothing is fine.
+    :returns: nothing; a returned value is ignored.
     """
 
 
@@ -142,6 +156,10 @@ def register_datasets(register: Register) -> None:
     ``[-1, 1]`` and ``label`` an integer (``-1`` when unlabelled). ``spec.root``
     is the folder to read or download into (only when ``spec.download``);
     ``spec.train`` selects the training or the held-out split.
+
+    :param register: call it once per data set, as described above; see
+        :class:`Register` for its arguments. Registering nothing is fine.
+    :returns: nothing; a returned value is ignored.
     """
 
 
@@ -156,6 +174,41 @@ def register_loggers(register: Register) -> None:
     whose ``@hookimpl`` lifecycle methods (below) are registered for the
     duration of one run. Raise :class:`ganframe.errors.UsageError` from the
     factory when the logger cannot work (a missing optional dependency, say).
+
+    :param register: call it once per logger, as described above; see
+        :class:`Register` for its arguments. Registering nothing is fine.
+    :returns: nothing; a returned value is ignored.
+    """
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """Register sample-quality metrics, chosen with ``ganframe eval --metrics NAME,...``
+    and ``ganframe run --eval-metrics NAME,...``.
+
+    Called once when plugins load. For each metric call
+    ``register(name, factory, help=..., default=False)``.
+
+    :param register: the :class:`Register` callable; ``default=True`` puts the
+        metric in the set scored when the user names none (today's
+        ``classifier`` figures are such a default).
+
+    ``factory(spec: ganframe.MetricSpec)`` returns an object with
+    ``score(samples, labels=None) -> dict[str, float]``: ``samples`` are
+    generated samples shaped like the data set's (``(N, *sample_shape)`` in
+    ``[-1, 1]``), ``labels`` the classes a conditional generator was asked for
+    (or ``None``); the figures are finite floats under the same keys on every
+    call (they are logged as ``eval/<key>``). The factory must be cheap: it
+    only checks that it can score ``spec.dataset`` and reads its options
+    (``spec.options``, from ``--metric-option KEY=VALUE`` or
+    ``NAME.KEY=VALUE``). A metric that cannot score the data set raises
+    :class:`ganframe.MetricDeclined` with one sentence saying why; that is an
+    error when the user asked for the metric, and skips it when it was a
+    default. Expensive preparation (a classifier, real-image statistics) goes
+    in an optional ``prepare()`` method, called once, on the main process,
+    before the first ``score``. An optional ``report(samples, labels)`` returns
+    a richer JSON-able dict for ``ganframe eval --json`` (default: ``score``).
+    ``ganframe.testing.check_metric`` checks this contract.
     """
 
 
@@ -169,7 +222,13 @@ def on_train_start(state: RunState) -> None:
     """Called once before the first step, after networks, optimizers and data
     are ready (and, on resume, after the checkpoint is restored: ``state.step``
     and ``state.history`` then continue the interrupted run; a logger that
-    appends should drop what it wrote after ``state.step``)."""
+    appends should drop what it wrote after ``state.step``).
+
+    :param state: the run: its config, networks, optimizers, data set,
+        counters and history (``state.step`` is 0 for a new run, the
+        checkpoint's step on resume).
+    :returns: nothing; a returned value is ignored.
+    """
 
 
 @hookspec
@@ -179,6 +238,10 @@ def on_step_end(state: RunState) -> None:
     Runs on the hot path: do not read tensors from the device here (no
     ``.item()``); use :func:`on_metrics` for values. ``state.step`` is the
     number of steps completed so far.
+
+    :param state: the run: its config, networks, optimizers, data set,
+        counters and history (``state.step`` counts the step just taken).
+    :returns: nothing; a returned value is ignored.
     """
 
 
@@ -186,7 +249,17 @@ def on_step_end(state: RunState) -> None:
 def on_metrics(state: RunState, metrics: dict[str, float]) -> None:
     """Called whenever metrics are read from the device (every
     ``--log-every`` steps, at epoch end, and when a plugin logs figures such as
-    evaluation scores). ``metrics`` always holds ``step`` and ``epoch``."""
+    evaluation scores).
+
+    :param state: the run: its config, networks, optimizers, data set,
+        counters and history (a plugin logs its own figures with
+        ``state.log(figures)``).
+    :param metrics: plain Python numbers by name: always ``step`` and
+        ``epoch``; from training ``d_loss``, ``g_loss``, ``D(x)`` and
+        ``D(G(z))``; from ``--eval-every`` figures under ``eval/...``. Do not
+        change it: every plugin receives the same dict.
+    :returns: nothing; a returned value is ignored.
+    """
 
 
 @hookspec
@@ -198,7 +271,11 @@ def on_epoch_end(state: RunState) -> None:
     generators saved and restored around them, so drawing random numbers here
     (samples, evaluation) never changes training. A checkpoint written here
     stores the generators' states as training left them
-    (``state.rng_snapshot``, used by :func:`ganframe.run.checkpoint.state_payload`).
+    (``state.rng_snapshot``, used by :meth:`ganframe.run.checkpoint.Checkpoint.of`).
+
+    :param state: the run: its config, networks, optimizers, data set,
+        counters and history (``state.batch_in_epoch`` is 0 here).
+    :returns: nothing; a returned value is ignored.
     """
 
 
@@ -208,4 +285,9 @@ def on_train_end(state: RunState) -> None:
     ``finished``, ``max_steps``, ``SIGINT`` / ``SIGTERM``, a plugin's
     ``request_stop`` reason, or ``error`` / ``nonfinite`` / ``interrupted``
     (a second Ctrl-C). ``state.stopped_cleanly`` is true for the first group,
-    the only ones after which a checkpoint should be written."""
+    the only ones after which a checkpoint should be written.
+
+    :param state: the run: its config, networks, optimizers, data set,
+        counters and history (``state.stop_reason`` is set).
+    :returns: nothing; a returned value is ignored.
+    """

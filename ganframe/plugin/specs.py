@@ -13,7 +13,7 @@ factory never read as a misspelling instead of silently ignoring it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
@@ -66,6 +66,10 @@ class Options:
         """Every option the component read, with the value it used (defaults included)."""
         return {**self._values, **self._effective}
 
+    def unread(self) -> list[str]:
+        """Keys given but never read (so far), sorted."""
+        return sorted(set(self._values) - self._read)
+
     def check_all_read(self) -> None:
         """Raise for options the component never asked for (usually a typo)."""
         unread = sorted(set(self._values) - self._read)
@@ -109,3 +113,42 @@ class DatasetSpec:
     train: bool = True
     download: bool = True
     options: Options = field(default_factory=Options)
+
+
+def _quiet(_message: str) -> None:
+    pass
+
+
+@dataclass
+class MetricSpec:
+    """Given to metric factories (``register_metrics``): what to score against.
+
+    - ``dataset``: the data set's name (``mnist``, ``image-folder``, ...);
+    - ``train_set``: its training split (an :class:`ganframe.InMemoryDataset`
+      for every built-in data set);
+    - ``test_set``: its held-out split, loaded on first access (a factory that
+      declines never pays for it);
+    - ``data_root``: the data set's folder; cache files derived from the data
+      (a classifier, real-image statistics) go beside it when it is writable
+      (:func:`ganframe.is_writable`), else under :func:`ganframe.user_cache_dir`;
+    - ``device``: the ``torch.device`` to compute on;
+    - ``options``: ``--metric-option KEY=VALUE`` and ``NAME.KEY=VALUE`` for this metric;
+    - ``notify(text)``: one line of progress for the user (stderr or the run's stream);
+    - ``what``: the command asking (``ganframe eval``, ``--eval-every``), for messages.
+    """
+
+    dataset: str
+    train_set: Any
+    data_root: Path
+    device: Any = "cpu"
+    options: Options = field(default_factory=Options)
+    notify: Callable[[str], None] = _quiet
+    what: str = "ganframe eval"
+    load_test_set: Callable[[], Any] | None = None
+    _test_set: Any = field(default=None, repr=False)
+
+    @property
+    def test_set(self) -> Any:
+        if self._test_set is None and self.load_test_set is not None:
+            self._test_set = self.load_test_set()
+        return self._test_set

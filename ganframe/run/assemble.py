@@ -19,6 +19,7 @@ from ganframe.train.data import sample_shape_of
 from ganframe.train.precision import resolve_precision
 from ganframe.run.data_root import resolve_data_root
 from ganframe.errors import PluginContractError, UsageError
+from ganframe.nn.conditioning import Conditioned
 from ganframe.plugin.registry import Component, Registry
 from ganframe.plugin.specs import DatasetSpec, LossSpec, ModelSpec, Options
 
@@ -74,15 +75,23 @@ def _network(registry: Registry, kind: str, name: str | None, model: str) -> Com
     return found
 
 
+def run_defaults(generator: Component, dataset: Component) -> dict[str, Any]:
+    """The settings recommended for this run: the generator's ``defaults``, overridden by the data
+    set's (a data set knows its own scale: ``ring``'s 2-D points want another learning rate than
+    the 784 pixels the generator's defaults were measured on). Explicit options beat both."""
+    return {**generator.defaults, **dataset.defaults}
+
+
 def resolve_components(config: RunConfig, registry: Registry) -> Components:
     """Look up every named component; unknown names raise with a suggestion. Without ``--loss``
-    the loss is the generator's default (``defaults={"loss": ...}``), else ``bce``."""
+    the loss is the data set's or the generator's default (``defaults={"loss": ...}``), else ``bce``."""
     generator = _network(registry, "generator", config.generator, config.model)
+    dataset = registry.get("dataset", config.dataset, option="--dataset")
     return Components(
         generator=generator,
         discriminator=_network(registry, "discriminator", config.discriminator, config.model),
-        loss=registry.get("loss", setting(config, "loss", generator.defaults), option=option_name("loss")),
-        dataset=registry.get("dataset", config.dataset, option=option_name("dataset")),
+        loss=registry.get("loss", setting(config, "loss", run_defaults(generator, dataset)), option=option_name("loss")),
+        dataset=dataset,
     )
 
 
@@ -135,14 +144,14 @@ def check_networks(components: Components, spec: ModelSpec, generator: nn.Module
     try:
         with torch.no_grad():
             g = components.generator
-            fake = generator(noise, labels) if g.conditional else generator(noise)
+            fake = Conditioned(generator, g.conditional)(noise, labels)
             if tuple(fake.shape) != (n, *spec.sample_shape):
                 raise PluginContractError(
                     f"Generator '{g.qualified_name}' returned shape {tuple(fake.shape)} for {n} samples; "
                     f"expected {(n, *spec.sample_shape)} (N x the data set's sample shape)."
                 )
             d = components.discriminator
-            logits = discriminator(fake, labels) if d.conditional else discriminator(fake)
+            logits = Conditioned(discriminator, d.conditional)(fake, labels)
             if logits.numel() != n:
                 raise PluginContractError(
                     f"Discriminator '{d.qualified_name}' returned shape {tuple(logits.shape)} for {n} samples; "
@@ -179,7 +188,8 @@ def check_labels(components: Components, dataset: Any, dataset_name: str) -> int
 def build_setup(config: RunConfig, registry: Registry) -> Setup:
     """Resolve, load and build everything for a run, raising on any user mistake."""
     components = resolve_components(config, registry)
-    config = resolve(config, components.generator.defaults, str(resolve_data_root(config.data_root)))
+    defaults = run_defaults(components.generator, components.dataset)
+    config = resolve(config, defaults, str(resolve_data_root(config.data_root)))
     device = resolve_device(config.device)
     config.precision = resolve_precision(config.precision, device)  # recorded as bf16 / fp32, never auto
     if config.cuda_graph and device.type != "cuda":

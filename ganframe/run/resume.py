@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from ganframe.train import rng
-from ganframe.run.checkpoint import CheckpointError, load_checkpoint, model_description, newest_readable
+from ganframe.run.checkpoint import Checkpoint, CheckpointError, ModelDescription, newest_readable
 from ganframe.config import RunConfig, may_change_on_resume, option_name
 from ganframe.errors import UsageError, exception_gist
 
@@ -44,7 +44,7 @@ class ResumePlan:
     """What to resume: the merged config, the checkpoint (``None``: start again) and notes for the user."""
 
     config: RunConfig
-    payload: dict[str, Any] | None
+    checkpoint: Checkpoint | None
     notes: list[str] = field(default_factory=list)
 
 
@@ -54,19 +54,17 @@ def plan(run_dir: str | Path, given: RunConfig, explicit: set[str] | frozenset[s
     run_dir = Path(run_dir)
     choice = _choose(run_dir) if processes.is_main else None
     path, notes, saved = processes.from_main(choice[:3] if choice else None)
-    payload = None
+    checkpoint = None
     if path is not None:
-        payload = choice[3] if choice else load_checkpoint(path)
-        saved = payload.get("config")
-        if not isinstance(saved, dict):
-            raise CheckpointError(f"Checkpoint {path} holds no run config; it cannot be resumed.")
+        checkpoint = choice[3] if choice else Checkpoint.load(path)
+        saved = checkpoint.config
     # a run saved before --precision existed trained in fp32; never let it resume as auto
     config = merge(RunConfig.from_dict({"precision": "fp32", **saved}), given, explicit, run_dir)
-    return ResumePlan(config, payload, notes)
+    return ResumePlan(config, checkpoint, notes)
 
 
-def _choose(run_dir: Path) -> tuple[str | None, list[str], dict | None, dict | None]:
-    """``(checkpoint path, notes, config.json, payload)`` for a run directory, on the main process."""
+def _choose(run_dir: Path) -> tuple[str | None, list[str], dict | None, Checkpoint | None]:
+    """``(checkpoint path, notes, config.json, checkpoint)`` for a run directory, on the main process."""
     if run_dir.is_file():
         raise UsageError(
             f"--resume takes a run directory, not a file; {run_dir} is a file. Give the folder the run was written "
@@ -75,11 +73,11 @@ def _choose(run_dir: Path) -> tuple[str | None, list[str], dict | None, dict | N
     if not run_dir.is_dir():
         raise UsageError(f"--resume {run_dir}: no such run directory; give the folder a run was written to.")
     notes: list[str] = []
-    payload, skipped = newest_readable(run_dir)
-    if payload is not None:
+    checkpoint, skipped = newest_readable(run_dir)
+    if checkpoint is not None:
         for message in skipped:
-            notes.append(f"{message} Resuming from the previous checkpoint, {payload['path']}.")
-        return payload["path"], notes, None, payload
+            notes.append(f"{message} Resuming from the previous checkpoint, {checkpoint.path}.")
+        return str(checkpoint.path), notes, None, checkpoint
     config_file = run_dir / "config.json"
     if not config_file.is_file():
         raise UsageError(
@@ -152,13 +150,13 @@ def _show(value: Any) -> str:
 
 
 # -- putting a checkpoint back into a built trainer ----------------------------------------
-def restore(trainer, payload: dict[str, Any]) -> list[str]:
-    """Load ``payload`` into ``trainer`` (after its construction, which seeds the RNG); returns notes."""
-    state, path = trainer.state, payload["path"]
-    _check_same_run(state, payload)
+def restore(trainer, checkpoint: Checkpoint) -> list[str]:
+    """Load ``checkpoint`` into ``trainer`` (after its construction, which seeds the RNG); returns notes."""
+    state, path = trainer.state, checkpoint.path
+    _check_same_run(state, checkpoint)
     for name in ("generator", "discriminator", "g_optimizer", "d_optimizer"):
         try:
-            getattr(state, name).load_state_dict(payload[name])
+            getattr(state, name).load_state_dict(getattr(checkpoint, name))
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(
                 f"Checkpoint {path}: its {name} state does not fit this run ({exception_gist(exc, lines=2, limit=300)}). It was trained "
@@ -166,58 +164,57 @@ def restore(trainer, payload: dict[str, Any]) -> list[str]:
                 "defaults since (give the run's old value with --model-option, e.g. projection=false for a cgan "
                 "trained before its projection output)."
             ) from None
-    notes = _restore_average(state, payload)
-    state.step, state.epoch, state.batch_in_epoch = payload["step"], payload["epoch"], payload["batch_in_epoch"]
-    state.history = list(payload.get("history", []))
-    state.epoch_seconds = list(payload.get("epoch_seconds", []))
-    state.nonfinite_skipped = int(payload.get("nonfinite_skipped", 0))
+    notes = _restore_average(state, checkpoint)
+    state.step, state.epoch, state.batch_in_epoch = checkpoint.step, checkpoint.epoch, checkpoint.batch_in_epoch
+    state.history = list(checkpoint.history)
+    state.epoch_seconds = list(checkpoint.epoch_seconds)
+    state.nonfinite_skipped = int(checkpoint.nonfinite_skipped)
     state.last_checkpoint = state.resumed_from = Path(path)
     state.checkpoint_step = state.step
-    return notes + _restore_rng(state, payload)
+    return notes + _restore_rng(state, checkpoint)
 
 
-def _restore_average(state, payload: dict[str, Any]) -> list[str]:
+def _restore_average(state, checkpoint: Checkpoint) -> list[str]:
     """The average of G's weights, or a note when the checkpoint holds none (written before the
     run kept one): the average then starts from the restored weights."""
     if state.g_average is None:
         return []
-    saved = payload.get("generator_ema")
+    saved = checkpoint.generator_ema
     if saved is None:
-        return [f"Checkpoint {payload['path']} holds no average of G's weights; --g-ema averages from the restored weights on."]
+        return [f"Checkpoint {checkpoint.path} holds no average of G's weights; --g-ema averages from the restored weights on."]
     try:
         state.g_average.load_state_dict(saved)
     except (KeyError, RuntimeError, ValueError) as exc:
         raise CheckpointError(
-            f"Checkpoint {payload['path']}: its generator_ema state does not fit this run ({exception_gist(exc, lines=2, limit=300)})."
+            f"Checkpoint {checkpoint.path}: its generator_ema state does not fit this run ({exception_gist(exc, lines=2, limit=300)})."
         ) from None
     return []
 
 
-def _check_same_run(state, payload: dict[str, Any]) -> None:
+def _check_same_run(state, checkpoint: Checkpoint) -> None:
     """The checkpoint must describe the networks and data this run built."""
-    path, model = payload["path"], payload.get("model", {})
-    built = model_description(state)
-    identity = (*state.component_names, "sample_shape", "num_classes", "latent_dim")
-    differ = [f"{k} {model.get(k)!r} in the checkpoint but {built[k]!r} now" for k in identity if model.get(k) != built[k]]
+    path, saved = checkpoint.path, checkpoint.model.identity()
+    built = ModelDescription.of(state).identity()
+    differ = [f"{k} {saved.get(k)!r} in the checkpoint but {v!r} now" for k, v in built.items() if saved.get(k) != v]
     if differ:
         raise CheckpointError(
             f"Checkpoint {path} was trained with a different model or data set: " + "; ".join(differ)
             + ". Resume with the plugins and data the run was trained with."
         )
-    saved_steps = payload.get("steps_per_epoch", state.steps_per_epoch)
+    saved_steps = checkpoint.steps_per_epoch if checkpoint.steps_per_epoch is not None else state.steps_per_epoch
     if saved_steps != state.steps_per_epoch:
+        size = checkpoint.dataset_size if checkpoint.dataset_size is not None else "?"
         raise CheckpointError(
-            f"Checkpoint {path} was trained with {payload.get('dataset_size', '?')} samples, {saved_steps} steps per "
+            f"Checkpoint {path} was trained with {size} samples, {saved_steps} steps per "
             f"epoch; the data set now has {len(state.dataset)} samples, {state.steps_per_epoch} steps per epoch, so "
             "the position in the data order cannot be restored. Resume with the data set the run was trained on."
         )
 
 
-def _restore_rng(state, payload: dict[str, Any]) -> list[str]:
-    saved = payload.get("rng")
-    world_size = int(payload.get("world_size", 1))
+def _restore_rng(state, checkpoint: Checkpoint) -> list[str]:
+    saved, world_size = checkpoint.rng, int(checkpoint.world_size)
     if saved is None:
-        return [f"Checkpoint {payload['path']} holds no RNG states; noise continues from a fresh seed."]
+        return [f"Checkpoint {checkpoint.path} holds no RNG states; noise continues from a fresh seed."]
     if world_size == state.world_size:
         rng.restore(saved["ranks"][state.rank] if world_size > 1 else saved)
         return []

@@ -110,10 +110,10 @@ def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, expl
     """The trainer (restored from a checkpoint when resuming), the loggers, the ``--eval-every``
     plugin (a list of zero or one) and notes for the user;
     every check runs here, before any file of the run changes."""
-    payload, messages = None, []
+    checkpoint, messages = None, []
     if resume_from is not None:
         plan = resume.plan(resume_from, config, explicit, processes)
-        config, payload, messages = plan.config, plan.payload, plan.notes
+        config, checkpoint, messages = plan.config, plan.checkpoint, plan.notes
     else:
         config = _agree_on_new_run(config, processes)
     setup = build_setup(config, plugins.registry)
@@ -125,12 +125,13 @@ def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, expl
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
     # every rank checks the data set (none waits for a rank 0 that stopped); only rank 0 scores samples
     periodic = build_periodic_evaluation(
-        setup, notify=lambda text: print(text, file=stream or sys.stdout, flush=True), score=processes.is_main
+        setup, notify=lambda text: print(text, file=stream or sys.stdout, flush=True), score=processes.is_main,
+        registry=plugins.registry,
     )
     evaluation = [periodic] if periodic is not None else []
     trainer = Trainer(setup, plugins.manager, run_dir=run_dir, processes=processes)
-    if payload is not None:
-        messages += resume.restore(trainer, payload)
+    if checkpoint is not None:
+        messages += resume.restore(trainer, checkpoint)
         resume.check_target(trainer.state, setup.config)
     if resume_from is not None and processes.is_main:
         messages += resume.remove_partial_files(run_dir)

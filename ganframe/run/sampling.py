@@ -1,9 +1,10 @@
 """Drawing samples from a generator, during training or from a checkpoint.
 
 ``mode`` chooses the generator's mode while sampling: ``eval`` (dropout off,
-BatchNorm running statistics) or ``train`` (as the documents sample: dropout
-on, batch statistics). Sampling in train mode never changes the model: any
-BatchNorm running statistics it touches are restored afterwards.
+BatchNorm running statistics) or ``train`` (as the tutorial recipes in
+docs/background.md sample: dropout on, batch statistics). Sampling in train
+mode never changes the model: any BatchNorm running statistics it touches are
+restored afterwards.
 
 ``weights`` chooses which weights of a checkpoint to sample from: ``ema``
 (the average of G's weights a run with ``--g-ema`` keeps), ``trained`` (the
@@ -20,11 +21,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganframe.run.checkpoint import CheckpointError, load_checkpoint
 from ganframe.config import WEIGHTS, check_choice
 from ganframe.errors import exception_gist
+from ganframe.nn.conditioning import Conditioned
 from ganframe.plugin.registry import Registry
-from ganframe.plugin.specs import ModelSpec, Options
+from ganframe.plugin.specs import ModelSpec
+from ganframe.run.checkpoint import Checkpoint, CheckpointError
 
 ROW_LENGTH = 10
 
@@ -47,21 +49,21 @@ def sampling_mode(generator: nn.Module, mode: str):
 
 
 def generate(
-    generator: nn.Module,
+    generator: Conditioned,
     noise: torch.Tensor,
     labels: torch.Tensor | None,
     *,
-    conditional: bool,
     mode: str = "eval",
     batch_size: int = 1000,
 ) -> torch.Tensor:
-    """Samples for ``noise`` (and ``labels``), in chunks, as float32 in [-1, 1]."""
+    """Samples for ``noise`` (and ``labels``, which an unconditional generator ignores), in chunks,
+    as float32 in [-1, 1]."""
     out = []
-    with sampling_mode(generator, mode):
+    with sampling_mode(generator.module, mode):
         for start in range(0, len(noise), batch_size):
             z = noise[start : start + batch_size]
             y = labels[start : start + batch_size] if labels is not None else None
-            out.append((generator(z, y) if conditional else generator(z)).float())
+            out.append(generator(z, y).float())
     return torch.cat(out) if out else noise.new_zeros((0,))
 
 
@@ -82,14 +84,23 @@ def grid_inputs(
 class LoadedGenerator:
     """A generator rebuilt from a checkpoint, with what is needed to sample from it."""
 
-    generator: nn.Module
+    #: the generator, called with labels when it takes them
+    network: Conditioned
     spec: ModelSpec
-    conditional: bool
     class_names: list[str]
+    #: the run's resolved config (``RunConfig.to_dict()``)
     config: dict[str, Any]
     path: Path
     #: "ema" (the average of G's weights) or "trained"
     weights: str = "trained"
+
+    @property
+    def generator(self) -> nn.Module:
+        return self.network.module
+
+    @property
+    def conditional(self) -> bool:
+        return self.network.conditional
 
     @property
     def sample_mode(self) -> str:
@@ -109,7 +120,7 @@ class LoadedGenerator:
                 labels = torch.full((n,), label, dtype=torch.long)
             labels = labels.to(device)
         mode = mode or self.sample_mode
-        return generate(self.generator, noise, labels, conditional=self.conditional, mode=mode), labels
+        return generate(self.network, noise, labels, mode=mode), labels
 
 
 def load_generator(
@@ -118,43 +129,34 @@ def load_generator(
     """Rebuild the generator a checkpoint was trained with, on ``device``, holding the ``weights``
     asked for (see the module docstring); no data set needed."""
     check_choice("weights", weights, WEIGHTS)
-    payload = load_checkpoint(path, map_location=device)
-    average = payload.get("generator_ema")
-    if weights == "ema" and average is None:
+    checkpoint = Checkpoint.load(path, map_location=device)
+    if weights == "ema" and checkpoint.generator_ema is None:
         raise CheckpointError(
-            f"Checkpoint {payload['path']} holds no average of G's weights (it was trained with --g-ema 0); "
+            f"Checkpoint {checkpoint.path} holds no average of G's weights (it was trained with --g-ema 0); "
             "use --weights trained (or auto)."
         )
-    use_average = average is not None and weights != "trained"
-    try:
-        model = payload["model"]
-        name = model["generator"]
-        spec = ModelSpec(
-            tuple(model["sample_shape"]),
-            int(model["num_classes"]),
-            int(model["latent_dim"]),
-            bool(model["g_conditional"]),
-            Options(model.get("model_options") or {}, owner="model"),
-        )
-        state_dict = average["network"] if use_average else payload["generator"]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"Checkpoint {payload['path']} lacks the model description ({exc}).") from None
+    use_average = checkpoint.generator_ema is not None and weights != "trained"
+    model = checkpoint.model
+    name = model.components.get("generator")
+    if name is None:
+        raise CheckpointError(f"Checkpoint {checkpoint.path} lacks the model description (no generator name).")
     component = registry.find("generator", name)
     if component is None:
         raise CheckpointError(
-            f"Checkpoint {payload['path']} was trained with generator '{name}', which is not installed "
+            f"Checkpoint {checkpoint.path} was trained with generator '{name}', which is not installed "
             "here; install the plugin that provides it (see `ganframe plugins`)."
         )
+    spec = model.generator_spec()
     generator = component.load()(spec)
     try:
-        generator.load_state_dict(state_dict)
+        generator.load_state_dict(checkpoint.generator_weights(average=use_average))
     except RuntimeError as exc:
         raise CheckpointError(
-            f"Checkpoint {payload['path']} does not fit generator '{name}' as installed here: "
+            f"Checkpoint {checkpoint.path} does not fit generator '{name}' as installed here: "
             f"{exception_gist(exc, lines=2)}"
         ) from None
     generator.to(device)
     return LoadedGenerator(
-        generator, spec, spec.conditional, list(model.get("class_names") or []), payload.get("config", {}),
-        Path(payload["path"]), "ema" if use_average else "trained",
+        Conditioned(generator, spec.conditional), spec, list(model.class_names), checkpoint.config,
+        Path(checkpoint.path), "ema" if use_average else "trained",
     )

@@ -14,6 +14,9 @@ plugin is installed and registers it). See ``docs/writing-plugins.md``.
   in each phase, and the sign convention (both losses are minimised).
 - :func:`check_dataset`: the declared sample shape and labels, values in
   ``[-1, 1]``, batchable items.
+- :func:`check_metric`: a metric prepares and scores real samples and noise
+  with finite float figures under stable keys, and declines the data sets it
+  cannot score with :class:`ganframe.MetricDeclined` naming them.
 - :func:`check_plugin`, :func:`check_installed`: the plugin loads without
   warnings (no misspelled hooks, no collisions with built-ins), its factories
   import.
@@ -37,6 +40,7 @@ _EXPORTS = {
     "check_model": "ganframe.testing.networks",
     "check_loss": "ganframe.testing.loss_checks",
     "check_dataset": "ganframe.testing.dataset_checks",
+    "check_metric": "ganframe.testing.metric_checks",
     "check_plugin": "ganframe.testing.registration",
     "check_installed": "ganframe.testing.registration",
     "check_training": "ganframe.testing.runs",

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganframe.nn.conditioning import Conditioned
 from ganframe.nn.losses import LossInputs
 from ganframe.plugin.specs import LossSpec
 from ganframe.testing._common import (
@@ -62,6 +63,8 @@ class _Phases:
                  batch_size: int, sample_shape: Sequence[int], device: str = "cpu"):
         self.label, self.loss, self.g, self.d = label, loss, generator, discriminator
         self.num_classes, self.n, self.device = num_classes, batch_size, device
+        # both take labels when the run is labelled
+        self.g_call, self.d_call = Conditioned(generator, bool(num_classes)), Conditioned(discriminator, bool(num_classes))
         self.real = torch.rand(batch_size, *sample_shape, device=device) * 2 - 1
         self.real_labels = self.labels()
 
@@ -71,12 +74,12 @@ class _Phases:
         return torch.randint(0, self.num_classes, (self.n,), device=self.device)
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        logits = self.d(x, labels) if self.num_classes else self.d(x)
+        logits = self.d_call(x, labels)
         return logits.reshape(logits.shape[0]).float()
 
     def generate(self, labels: torch.Tensor | None) -> torch.Tensor:
         noise = torch.randn(self.n, LATENT, device=self.device)
-        return self.g(noise, labels) if self.num_classes else self.g(noise)
+        return self.g_call(noise, labels)
 
     def discriminator_inputs(self, real_logits=None, fake_logits=None) -> LossInputs:
         fake_labels = self.labels()

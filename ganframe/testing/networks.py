@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganframe.nn.conditioning import Conditioned
 from ganframe.plugin.specs import ModelSpec, Options
 from ganframe.testing._common import (
     DEVICE_HINT,
@@ -68,10 +69,9 @@ class _Network:
         return torch.arange(n, device=device) % self.num_classes if self.conditional else None
 
     def __call__(self, x: torch.Tensor, labels: torch.Tensor | None, module: nn.Module | None = None):
-        module = module if module is not None else self.module
+        network = Conditioned(module if module is not None else self.module, self.conditional)
         signature = "forward(x, labels)" if self.conditional else "forward(x)"
-        return attempt(self.label, f"{signature} on shape {tuple(x.shape)}",
-                       lambda: module(x, labels) if self.conditional else module(x))
+        return attempt(self.label, f"{signature} on shape {tuple(x.shape)}", lambda: network(x, labels))
 
     def check_rebuild(self, inputs: torch.Tensor) -> None:
         """A second build from the same spec accepts the first one's state dict and computes the same."""

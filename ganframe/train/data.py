@@ -3,7 +3,7 @@
 The fast path (:class:`DeviceBatches`) keeps the whole data set as one tensor
 on the training device (uint8 pixels stay uint8: MNIST is 47 MB) and gathers
 each batch by index, scaling to ``[-1, 1]`` on the device. That replaces the
-documents' per-item ``ToTensor`` + ``Normalize`` + ``DataLoader``, which costs
+tutorial recipes' per-item ``ToTensor`` + ``Normalize`` + ``DataLoader`` (docs/background.md), which costs
 more per batch than a whole GPU training step.
 
 The plain path (:class:`LoaderBatches`) is a ``DataLoader`` over
@@ -149,7 +149,7 @@ class _PermutationSampler(Sampler[int]):
 
 
 class LoaderBatches:
-    """Batches from a ``DataLoader`` over ``dataset[i]`` (the documents' data path)."""
+    """Batches from a ``DataLoader`` over ``dataset[i]`` (the tutorial recipes' data path)."""
 
     def __init__(
         self, dataset, batch_size: int, device: torch.device, seed: int, num_workers: int = 0,

@@ -103,12 +103,13 @@ class RunState:
         """The fixed-noise sample grid (10 per row; row i is class i for conditional models), drawn from
         :attr:`sample_generator` in ``--sample-mode``. With ``preserve_rng`` (the default, for loggers)
         drawing leaves every RNG as it was, so a plugin's sampling never changes training."""
+        from ganframe.nn.conditioning import Conditioned
         from ganframe.run.sampling import generate
         from ganframe.train import rng
 
         def draw() -> torch.Tensor:
-            return generate(self.sample_generator, self.fixed_noise, self.fixed_labels,
-                            conditional=self.g_conditional, mode=self.config.sample_mode)
+            return generate(Conditioned(self.sample_generator, self.g_conditional), self.fixed_noise,
+                            self.fixed_labels, mode=self.config.sample_mode)
 
         if not preserve_rng:
             return draw()
