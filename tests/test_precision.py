@@ -147,7 +147,7 @@ def test_a_model_may_declare_its_precision(site, tmp_path, native):
 
 @pytest.mark.parametrize("model, expected", [("mlp", "bf16"), ("cgan", "bf16"), ("mlp-small", "bf16"), ("batchnorm", "fp32")])
 def test_builtin_models_take_bf16_where_measured_as_good_as_fp32(plugin_set, native, model, expected):
-    """docs/quality.md, "bf16 against fp32": batchnorm was not measured in bf16, so it stays fp32."""
+    """docs/quality.md, "bf16 against fp32": batchnorm has one bf16 seed so far, so it stays fp32."""
     native(cpu=True)
     defaults = plugin_set.registry.get("generator", model).defaults
     assert resolve_precision(resolve(RunConfig(model=model, seed=0), defaults).precision, CPU) == expected
