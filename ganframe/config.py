@@ -31,13 +31,15 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "g_ema": 0.0,
     #: the training step's schedule (a registered step: two-phase, n-critic, ...)
     "step": "two-phase",
+    #: bf16 autocast where the CPU / GPU computes bf16 natively, else fp32 (ganframe.train.precision)
+    "precision": "auto",
 }
 
 OPTIMIZERS = ("adam", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 SAMPLE_MODES = ("eval", "train")
 DATA_PATHS = ("auto", "device", "loader")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
 ON_NAN = ("stop", "skip")
 #: which weights of a checkpoint ``ganframe sample`` / ``eval`` draw from (see ganframe.run.sampling)
 WEIGHTS = ("auto", "ema", "trained")
@@ -228,9 +230,10 @@ class RunConfig:
         "--data-path", may_change_on_resume=True, check=one_of(DATA_PATHS),
         help=f"Batching: {', '.join(DATA_PATHS)} (device: whole data set on the device).",
     ))
-    precision: str = field(default="fp32", metadata=option(
+    precision: str | None = field(default=None, metadata=option(
         "--precision", check=one_of(PRECISIONS),
-        help=f"One of {', '.join(PRECISIONS)} (bf16: autocast on CPU or CUDA).",
+        help=f"One of {', '.join(PRECISIONS)} (bf16: autocast on CPU or CUDA). Default: the model's, else auto: "
+        "bf16 on CPUs with AVX512-BF16/AMX and CUDA GPUs with bf16, fp32 elsewhere; the run records which.",
     ))
     compile: bool = field(default=False, metadata=option("--compile", help="torch.compile G and D (meant for CUDA)."))
     cuda_graph: bool = field(default=False, metadata=option(

@@ -30,9 +30,11 @@ BATCHNORM_DEFAULTS = {"latent_dim": 100, "batch_size": 64, "lr": 5e-4, "beta1": 
 
 @hookimpl
 def register_generators(register):
+    # fp32 until bf16 is measured on three seeds (one so far; ``--precision auto`` is for the models measured as good in bf16:
+    # docs/quality.md, "bf16 against fp32")
     register("batchnorm", batchnorm_generator,
              help="MLP 256-512-1024 of Linear + BatchNorm1d, LeakyReLU(0.2), tanh (BatchNorm-generator tutorial)",
-             defaults=BATCHNORM_DEFAULTS)
+             defaults={**BATCHNORM_DEFAULTS, "precision": "fp32"})
 
 
 @hookimpl

@@ -8,6 +8,9 @@ import os
 # on a small, shared CPU two threads spin against each other and make tiny steps 5-15x slower,
 # and in-process and subprocess runs then compute with the same thread count (bit-identical).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# --precision auto means fp32 in the tests (and their subprocesses) on every machine, bf16-capable or
+# not; tests of auto itself delete this (ganframe.train.precision.OVERRIDE)
+os.environ.setdefault("GANFRAME_AUTO_PRECISION", "fp32")
 
 from pathlib import Path  # noqa: E402
 

@@ -54,7 +54,7 @@ class Site:
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment for a subprocess that sees these distributions."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GANFRAME_") or k == "GANFRAME_DATA"}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GANFRAME_") or k in ("GANFRAME_DATA", "GANFRAME_AUTO_PRECISION")}
         env["PYTHONPATH"] = os.pathsep.join([str(self.root), *filter(None, [os.environ.get("PYTHONPATH")])])
         env.update(extra)
         return env

@@ -157,7 +157,7 @@ def test_a_malformed_registration_fails_that_plugin_with_the_mistake_named(site,
 @pytest.mark.parametrize(
     "defaults, mistake",
     [({"latnet_dim": 64}, "Did you mean 'latent_dim'"), ({"batch_size": "64"}, "must be a int"),
-     ({"optimizer": "adamw"}, "'adam', 'sgd'"), ([64], "must be a dict")],
+     ({"optimizer": "adamw"}, "'adam', 'sgd'"), ([64], "must be a dict"), ({"precision": "fp16"}, "'auto', 'fp32', 'bf16'")],
 )
 def test_generator_defaults_must_name_real_settings(site, defaults, mistake):
     site.add("gf-defaults", {"gf_defaults": f"""

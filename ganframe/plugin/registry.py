@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ganframe.config import GLOBAL_DEFAULTS, OPTIMIZERS
+from ganframe.config import GLOBAL_DEFAULTS, OPTIMIZERS, PRECISIONS
 from ganframe.errors import GanframeError, PluginError, UsageError, describe_exception, did_you_mean, quoted_list
 
 KINDS = ("generator", "discriminator", "loss", "dataset", "logger", "metric", "step", "regularizer", "augmentation")
@@ -194,8 +194,9 @@ def _check_defaults(kind: str, name: str, defaults: Any) -> None:
             )
         expected = type(GLOBAL_DEFAULTS[key])
         ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
-        if not ok or isinstance(value, bool) or (key == "optimizer" and value not in OPTIMIZERS):
-            valid = quoted_list(OPTIMIZERS) if key == "optimizer" else f"a {expected.__name__}"
+        choices = {"optimizer": OPTIMIZERS, "precision": PRECISIONS}.get(key)
+        if not ok or isinstance(value, bool) or (choices and value not in choices):
+            valid = quoted_list(choices) if choices else f"a {expected.__name__}"
             raise ValueError(f"{kind} '{name}': defaults['{key}'] must be {valid}; got {value!r}")
 
 

@@ -16,6 +16,7 @@ from torch import nn
 
 from ganframe.config import RunConfig, option_name, resolve, setting
 from ganframe.train.data import sample_shape_of
+from ganframe.train.precision import resolve_precision
 from ganframe.run.data_root import resolve_data_root
 from ganframe.errors import GanframeError, PluginContractError, UsageError
 from ganframe.nn.conditioning import Conditioned
@@ -333,6 +334,7 @@ def build_setup(config: RunConfig, registry: Registry, typed: set[str] | None = 
     phases, config.step_options = build_step_phases(components.step, config)
     regularizations, config.regularizer_options = build_regularizations(components.regularizers, config)
     device = resolve_device(config.device)
+    config.precision = resolve_precision(config.precision, device)  # recorded as bf16 / fp32, never auto
     if config.cuda_graph and device.type != "cuda":
         raise UsageError(f"--cuda-graph needs a CUDA device, but this run uses {device}; leave it out or use --device cuda.")
     torch.manual_seed(config.seed)  # initial weights are part of what --seed repeats

@@ -60,7 +60,8 @@ def plan(run_dir: str | Path, given: RunConfig, explicit: set[str] | frozenset[s
     if path is not None:
         checkpoint = choice[4] if choice else Checkpoint.load(path)
         saved = checkpoint.config
-    config = merge(RunConfig.from_dict(saved), given, explicit, run_dir)
+    # a run saved before --precision existed trained in fp32; never let it resume as auto
+    config = merge(RunConfig.from_dict({"precision": "fp32", **saved}), given, explicit, run_dir)
     return ResumePlan(config, checkpoint, notes, run_id)
 
 
@@ -176,6 +177,8 @@ def merge(saved: RunConfig, given: RunConfig, explicit, run_dir: Path) -> RunCon
         elif name == "out":
             if Path(value).resolve() != run_dir.resolve():
                 conflicts.append(f"--out {value} (a resumed run stays in {run_dir})")
+        elif name == "precision" and value == "auto":
+            pass  # the run keeps what auto resolved to when it started (recorded as bf16 or fp32)
         elif not _agrees(getattr(saved, name), value):
             conflicts.append(f"{option_name(name)} {_show(value)} (the run has {_show(getattr(saved, name))})")
         elif isinstance(value, dict):
