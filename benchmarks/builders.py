@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ganframe.run.assemble import Setup, build_setup
 from ganframe.config import RunConfig
-from ganframe.train.engine import Trainer
 from ganframe.plugin.manager import get_plugins
+from ganframe.run.assemble import Setup, build_setup
+from ganframe.train.engine import Trainer
 
 
 def make_setup(model: str, loss: str, batch_size: int, device, data_root, **settings) -> Setup:

@@ -28,7 +28,12 @@ import pytest
 import torch
 
 from benchmarks.builders import make_trainer
-from tests.idx import MNIST_FILES, shared_data_root, write_idx_images, write_idx_labels  # no tests/conftest.py: it sets threads
+from tests.idx import (  # no tests/conftest.py: it sets threads
+    MNIST_FILES,
+    shared_data_root,
+    write_idx_images,
+    write_idx_labels,
+)
 
 DEFAULT_STORAGE = "file://./.benchmarks"
 RESULTS: dict[tuple, dict] = {}

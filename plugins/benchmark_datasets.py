@@ -75,8 +75,7 @@ def _cifar_class():
 def _open_cifar(spec):
     from pathlib import Path
 
-    from ganframe import DATA_ENV
-    from ganframe import GanframeError
+    from ganframe import DATA_ENV, GanframeError
 
     root = Path(spec.root)
     folder = root / CIFAR_FOLDER
@@ -150,8 +149,7 @@ def _open_celeba(spec):
     and allowed, else one error naming the files."""
     from pathlib import Path
 
-    from ganframe import DATA_ENV
-    from ganframe import GanframeError
+    from ganframe import DATA_ENV, GanframeError
 
     root = Path(spec.root)
     folder = root / CELEBA_FOLDER

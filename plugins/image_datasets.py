@@ -56,8 +56,7 @@ def _open(dataset_class, spec, num_classes):
     import io
     from pathlib import Path
 
-    from ganframe import DATA_ENV
-    from ganframe import GanframeError
+    from ganframe import DATA_ENV, GanframeError
 
     root = Path(spec.root)
     raw = root / dataset_class.__name__ / "raw"

@@ -79,8 +79,7 @@ def to_dataset(folder, files, file_labels, class_names, decoding, shape, what=No
 
     import torch
 
-    from ganframe import InMemoryDataset
-    from ganframe import UsageError
+    from ganframe import InMemoryDataset, UsageError
     from ganframe_builtins import image_files
 
     decoded = image_files.load_images(folder, files, decoding, shape, what or str(folder))

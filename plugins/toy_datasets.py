@@ -15,7 +15,6 @@ and ``--eval-every`` find and call.
 
 from ganframe import hookimpl
 
-
 #: run settings for ``ring`` (measured with ``mlp``; README, "The ring example"): they override the
 #: model's, which were measured on MNIST's 784 pixels. At mlp's lr 5e-4 and without an average of G's
 #: weights, samples wander around the modes instead of settling on them.

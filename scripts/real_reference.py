@@ -14,10 +14,10 @@ import json
 
 import torch
 
-from ganframe.run.data_root import resolve_data_root
 from ganframe.evaluation.data_splits import load_splits
 from ganframe.evaluation.evaluator import prepare_evaluator
 from ganframe.plugin.manager import get_plugins
+from ganframe.run.data_root import resolve_data_root
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ from tests import fixtures_plugins  # noqa: E402
 
 
 def main() -> None:
-    from ganframe.plugin import manager
     from ganframe.cli import main as cli_main
+    from ganframe.plugin import manager
 
     wanted = {name.strip() for name in os.environ.get("GANFRAME_TEST_PLUGINS", "").split(",") if name.strip()}
     plugin_set = fixtures_plugins.plugin_set()

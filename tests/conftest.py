@@ -16,8 +16,8 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.idx import REPO, make_mnist_root, shared_data_root  # noqa: E402, F401  (REPO: imported by tests)
 from tests.eval_helpers import trained_root  # noqa: E402, F401  (fixture, built once per session)
+from tests.idx import REPO, make_mnist_root, shared_data_root  # noqa: E402, F401  (REPO: imported by tests)
 from tests.plugin_dists import site  # noqa: E402, F401  (fixture: fake installed plugin distributions)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganframe.run.assemble import Components, build_loss, build_networks
 from ganframe.config import RunConfig, resolve
-from ganframe.train.engine import make_optimizer
 from ganframe.plugin.specs import ModelSpec, Options
+from ganframe.run.assemble import Components, build_loss, build_networks
+from ganframe.train.engine import make_optimizer
 from ganframe.train.step import StepLevers, TrainStep
 
 

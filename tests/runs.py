@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from ganframe.run.checkpoint import Checkpoint, newest_readable
 from ganframe.config import RunConfig
+from ganframe.run.checkpoint import Checkpoint, newest_readable
 from ganframe.testing.runs import read_metrics as metrics_rows  # noqa: F401  (used by the tests)
 
 #: 640 points at batch 64: 10 steps per epoch

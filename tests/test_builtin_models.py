@@ -29,8 +29,8 @@ def test_networks_return_the_data_sets_shape(plugin_set, model, shape):
 
 def test_mlp_matches_documents_000_001(plugin_set):
     """The documents' networks, with their nn.LeakyReLU() slope one option away (slope=0.01)."""
-    from ganframe.run.assemble import Components, build_networks
     from ganframe.plugin.specs import ModelSpec, Options
+    from ganframe.run.assemble import Components, build_networks
 
     reg = plugin_set.registry
     components = Components(reg.get("generator", "mlp"), reg.get("discriminator", "mlp"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))
@@ -51,8 +51,8 @@ def test_mlp_matches_documents_000_001(plugin_set):
 def test_mlp_and_cgan_default_to_the_measured_settings(plugin_set, model, loss, g_ema):
     """Slope 0.2, Adam lr 5e-4 and beta1 0.5 by default; mlp with label smoothing, cgan sampling
     from an average of G's weights (README "Quality of the defaults"); the documents' one option away."""
-    from ganframe.run.assemble import resolve_components
     from ganframe.config import RunConfig, resolve
+    from ganframe.run.assemble import resolve_components
 
     generator, discriminator, _, components = build_model(plugin_set.registry, model)
     for net in (generator, discriminator):
@@ -101,9 +101,9 @@ def test_cgan_discriminator_projects_the_label_onto_its_features(plugin_set):
 
 def test_cgan_documents_discriminator_is_one_option_away(plugin_set):
     """``projection=false`` is document 001's D: concatenation only, a Linear(256, 1) logit."""
-    from ganframe.run.assemble import Components, build_networks
     from ganframe.nn.layers import LabelConditioned, LabelProjected
     from ganframe.plugin.specs import ModelSpec, Options
+    from ganframe.run.assemble import Components, build_networks
 
     reg = plugin_set.registry
     components = Components(reg.get("generator", "cgan"), reg.get("discriminator", "cgan"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))
@@ -124,8 +124,8 @@ def test_mlp_small_matches_document_002(plugin_set):
 
 
 def build_with_options(registry, model, options):
-    from ganframe.run.assemble import Components, build_networks
     from ganframe.plugin.specs import ModelSpec, Options
+    from ganframe.run.assemble import Components, build_networks
 
     components = Components(registry.get("generator", model), registry.get("discriminator", model), registry.get("loss", "bce"), registry.get("dataset", "mnist"))
     latent_dim = components.generator.defaults.get("latent_dim", 100)
@@ -193,9 +193,9 @@ def test_mlp_small_and_batchnorm_default_to_the_measured_settings(plugin_set, mo
 
 
 def test_model_option_reaches_the_factory_and_unknown_options_are_rejected(plugin_set):
-    from ganframe.run.assemble import Components, build_networks
     from ganframe.errors import UsageError
     from ganframe.plugin.specs import ModelSpec, Options
+    from ganframe.run.assemble import Components, build_networks
 
     reg = plugin_set.registry
     components = Components(reg.get("generator", "cgan"), reg.get("discriminator", "cgan"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from ganframe.config import RunConfig
-from ganframe.train.data import DeviceBatches, InMemoryDataset, LoaderBatches
-from ganframe.run.data_root import resolve_data_root, user_cache_dir
 from ganframe.errors import GanframeError, UsageError
 from ganframe.plugin.specs import DatasetSpec, Options
+from ganframe.run.data_root import resolve_data_root, user_cache_dir
+from ganframe.train.data import DeviceBatches, InMemoryDataset, LoaderBatches
 from tests.idx import synthetic_digits
 
 

@@ -15,10 +15,9 @@ import pytest
 import torch
 
 from ganframe.config import RunConfig
-from ganframe.train.data import epoch_permutation, make_batches, rank_order
-from ganframe.train.data import InMemoryDataset
-from ganframe.train.distributed import Processes
 from ganframe.errors import UsageError
+from ganframe.train.data import InMemoryDataset, epoch_permutation, make_batches, rank_order
+from ganframe.train.distributed import Processes
 from tests import fixtures_plugins
 from tests.runs import assert_same_training, metrics_rows, newest, ring_args, ring_config, run, same
 

@@ -9,11 +9,11 @@ import stat
 import pytest
 import torch
 
-from ganframe.train.data import InMemoryDataset
 from ganframe.evaluation import cache
 from ganframe.evaluation.classifier import classify, logits_accuracy
 from ganframe.evaluation.data_splits import load_splits
 from ganframe.evaluation.evaluator import obtain_classifier, prepare_evaluator
+from ganframe.train.data import InMemoryDataset
 from tests.eval_helpers import CPU, TINY
 from tests.idx import make_mnist_root
 

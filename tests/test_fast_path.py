@@ -6,13 +6,13 @@ import math
 import pytest
 import torch
 
-from ganframe.train.accelerate import CUDAGraphStep
-from ganframe.run.assemble import build_setup
 from ganframe.config import RunConfig
+from ganframe.errors import UsageError
+from ganframe.run.assemble import build_setup
+from ganframe.run.runner import train
+from ganframe.train.accelerate import CUDAGraphStep
 from ganframe.train.data import DeviceBatches, LoaderBatches
 from ganframe.train.engine import Trainer
-from ganframe.errors import UsageError
-from ganframe.run.runner import train
 from ganframe.train.step import StepLevers
 from tests.helpers import build_step, snapshot
 

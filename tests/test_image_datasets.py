@@ -13,10 +13,10 @@ import pytest
 import torch
 from PIL import Image, features
 
-from ganframe.train.data import InMemoryDataset, LoaderBatches, make_batches
 from ganframe.errors import GanframeError, UsageError
 from ganframe.plugin.specs import DatasetSpec, Options
 from ganframe.testing import check_dataset
+from ganframe.train.data import InMemoryDataset, LoaderBatches, make_batches
 from ganframe_builtins import image_files
 from ganframe_builtins.benchmark_datasets import celeba, cifar10
 from ganframe_builtins.image_datasets import mnist

@@ -99,8 +99,8 @@ def test_bad_inputs_are_refused():
 
 
 def test_ring_offers_mode_coverage_of_its_own_modes(plugin_set, tmp_path):
-    from ganframe.run.assemble import load_dataset
     from ganframe.config import RunConfig
+    from ganframe.run.assemble import load_dataset
 
     component = plugin_set.registry.get("dataset", "ring")
     config = RunConfig(dataset="ring", data_root=str(tmp_path), dataset_options={"modes": "5", "radius": "0.5"})

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from ganframe.run.checkpoint import CheckpointError
 from ganframe.config import RunConfig
 from ganframe.errors import UsageError
+from ganframe.run.checkpoint import CheckpointError
 from tests.helpers import said
 from tests.idx import make_mnist_root
 from tests.runs import assert_same_training, metrics_rows, newest, rewrite_newest, ring_config, run

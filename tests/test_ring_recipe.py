@@ -4,9 +4,9 @@ without dropout on low-dimensional samples (README, "The ring example")."""
 import pytest
 from torch import nn
 
-from ganframe.run.assemble import build_setup, resolve_components, run_defaults
 from ganframe.config import RunConfig
 from ganframe.errors import UsageError
+from ganframe.run.assemble import build_setup, resolve_components, run_defaults
 
 
 def dropouts(network: nn.Module) -> list[float]:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ganframe.run.checkpoint import Checkpoint
 from ganframe.config import RunConfig
+from ganframe.run.checkpoint import Checkpoint
 from tests.runs import assert_same_training, newest, ring_args, ring_config, run
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,6 @@ import pytest
 
 from tests.helpers import said
 
-
 pytest.importorskip("tensorboard", reason="the dev extras install tensorboard")
 
 

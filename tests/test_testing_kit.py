@@ -6,7 +6,6 @@ import torch
 from torch import nn
 
 from ganframe import hookimpl
-from ganframe.train.data import InMemoryDataset
 from ganframe.nn.layers import Reshape
 from ganframe.testing import (
     check_dataset,
@@ -17,6 +16,7 @@ from ganframe.testing import (
     check_model,
     check_plugin,
 )
+from ganframe.train.data import InMemoryDataset
 from tests.plugin_dists import LOSS_PLUGIN
 
 SHAPE = (1, 6, 6)

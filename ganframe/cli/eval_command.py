@@ -37,11 +37,11 @@ def evaluate_checkpoint(
     weights: str = "auto", metrics: Optional[list[str]] = None, metric_options: Optional[dict[str, str]] = None,
 ) -> dict[str, Any]:
     """The JSON document ``ganframe eval`` prints (imports torch)."""
-    from ganframe.run.assemble import resolve_device
     from ganframe.evaluation.data_splits import evaluation_data_root, load_splits
     from ganframe.evaluation.evaluator import draw_samples
     from ganframe.evaluation.metric_set import build_metrics, check_metric_names
     from ganframe.plugin.manager import get_plugins
+    from ganframe.run.assemble import resolve_device
     from ganframe.run.sampling import load_generator
 
     registry = get_plugins().registry

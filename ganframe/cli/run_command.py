@@ -66,7 +66,6 @@ def run(ctx: typer.Context, resume: Optional[str] = None, **options) -> None:
     validate(config)  # before importing torch: bad values fail fast
     plugins = get_plugins()
     from ganframe.run.runner import train  # imports torch
-
     from ganframe.run.signals import EXIT_CODES, INTERRUPTED_EXIT_CODE
 
     try:

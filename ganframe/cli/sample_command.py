@@ -42,8 +42,8 @@ def sample(
     import torch
 
     from ganframe.files import atomic_write
-    from ganframe.run.assemble import resolve_device
     from ganframe.outputs.images import save_samples
+    from ganframe.run.assemble import resolve_device
     from ganframe.run.sampling import load_generator
 
     loaded = load_generator(checkpoint, plugins.registry, resolve_device(device), weights=weights)

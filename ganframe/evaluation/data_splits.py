@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ganframe.run.assemble import load_dataset
 from ganframe.config import RunConfig
-from ganframe.run.data_root import resolve_data_root
 from ganframe.plugin.registry import Registry
+from ganframe.run.assemble import load_dataset
+from ganframe.run.data_root import resolve_data_root
 
 
 def evaluation_data_root(cli_value: str | None, recorded: str | None) -> Path:

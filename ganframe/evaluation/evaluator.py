@@ -17,7 +17,6 @@ from typing import Any
 
 import torch
 
-from ganframe.train import rng
 from ganframe.errors import MetricDeclined
 from ganframe.evaluation import cache
 from ganframe.evaluation.classifier import Classifier, Recipe, classify, logits_accuracy, train_classifier
@@ -31,6 +30,7 @@ from ganframe.evaluation.metrics import (
     mean_confidence,
 )
 from ganframe.nn.conditioning import Conditioned
+from ganframe.train import rng
 
 Notify = Callable[[str], None]
 

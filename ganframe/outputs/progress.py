@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from ganframe.plugin.spec import hookimpl
 from ganframe.outputs.summary import summary_rows
+from ganframe.plugin.spec import hookimpl
 
 
 def shown(key: str) -> bool:

@@ -26,13 +26,13 @@ from pathlib import Path
 import torch
 
 import ganframe
-from ganframe.train.data import InMemoryDataset, scale_to_unit_range
 from ganframe.files import atomic_write
-from ganframe.run.checkpoint import Checkpoint, checkpoint_files
-from ganframe.plugin.spec import hookimpl
 from ganframe.outputs.images import is_image_shape, save_samples
 from ganframe.outputs.plots import save_losses_plot, save_progress_strip
+from ganframe.plugin.spec import hookimpl
+from ganframe.run.checkpoint import Checkpoint, checkpoint_files
 from ganframe.run.sampling import ROW_LENGTH
+from ganframe.train.data import InMemoryDataset, scale_to_unit_range
 
 
 def write_json(path: Path, data) -> None:

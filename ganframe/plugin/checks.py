@@ -16,8 +16,8 @@ from typing import Any
 
 import pluggy
 
-from ganframe.plugin import spec as hookspecs
 from ganframe.errors import did_you_mean
+from ganframe.plugin import spec as hookspecs
 
 #: every hook name ganframe calls
 SPEC_NAMES = tuple(sorted(name for name in vars(hookspecs) if name.startswith(("register_", "on_"))))

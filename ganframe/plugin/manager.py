@@ -44,9 +44,9 @@ from typing import Any
 import pluggy
 
 import ganframe
+from ganframe.errors import PluginError, describe_exception, quoted_list
 from ganframe.plugin import checks as plugin_checks
 from ganframe.plugin import spec as hookspecs
-from ganframe.errors import PluginError, describe_exception, quoted_list
 from ganframe.plugin.registry import METADATA_BY_KIND, Component, Registry, canonical_distribution, check_registration
 
 ENTRY_POINT_GROUP = "ganframe"
@@ -228,14 +228,14 @@ class HookGuard:
         self.depth = 0
 
     @classmethod
-    def install(cls, manager: pluggy.PluginManager) -> "HookGuard":
+    def install(cls, manager: pluggy.PluginManager) -> HookGuard:
         guard = cls()
         manager.add_hookcall_monitoring(guard._before, guard._after)
         manager._ganframe_guard = guard  # type: ignore[attr-defined]
         return guard
 
     @staticmethod
-    def of(manager: pluggy.PluginManager) -> "HookGuard | None":
+    def of(manager: pluggy.PluginManager) -> HookGuard | None:
         return getattr(manager, "_ganframe_guard", None)
 
     def guard(self, manager: pluggy.PluginManager, plugin: Any, label: str) -> None:
@@ -245,7 +245,8 @@ class HookGuard:
                 continue
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin and not (impl.hookwrapper or impl.wrapper):
-                    impl.function = self._wrap(impl.function, plugin, label, caller.name)
+                    # pluggy marks the attribute Final, but replacing it is how a call is guarded
+                    impl.function = self._wrap(impl.function, plugin, label, caller.name)  # type: ignore[misc]
 
     def _wrap(self, function: Any, plugin: Any, label: str, hook: str) -> Any:
         def guarded(*args: Any) -> Any:
@@ -313,7 +314,9 @@ class _Loader:
             caller.name for caller in (self.manager.get_hookcallers(obj) or []) if caller.has_spec()
         )
         self._check_hooks(obj, record)
-        HookGuard.of(self.manager).guard(self.manager, obj, record.label)
+        guard = HookGuard.of(self.manager)
+        assert guard is not None  # every manager ganframe builds has one
+        guard.guard(self.manager, obj, record.label)
         for component in staged:
             try:
                 self.registry.add(component)

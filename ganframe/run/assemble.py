@@ -15,13 +15,13 @@ import torch
 from torch import nn
 
 from ganframe.config import RunConfig, option_name, resolve, setting
-from ganframe.train.data import sample_shape_of
-from ganframe.train.precision import resolve_precision
-from ganframe.run.data_root import resolve_data_root
 from ganframe.errors import GanframeError, PluginContractError, UsageError
 from ganframe.nn.conditioning import Conditioned
 from ganframe.plugin.registry import Component, Registry
 from ganframe.plugin.specs import AugmentationSpec, DatasetSpec, LossSpec, ModelSpec, Options, RegularizerSpec, StepSpec
+from ganframe.run.data_root import resolve_data_root
+from ganframe.train.data import sample_shape_of
+from ganframe.train.precision import resolve_precision
 from ganframe.train.schedule import TWO_PHASE, Phase, Regularization, check_phases
 
 

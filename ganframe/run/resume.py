@@ -30,10 +30,10 @@ from typing import Any
 
 import torch
 
-from ganframe.train import rng
-from ganframe.run.checkpoint import Checkpoint, CheckpointError, ModelDescription, checkpoint_files
 from ganframe.config import RunConfig, may_change_on_resume, option_name
 from ganframe.errors import UsageError, exception_gist
+from ganframe.run.checkpoint import Checkpoint, CheckpointError, ModelDescription, checkpoint_files
+from ganframe.train import rng
 
 #: RunConfig fields an option given with --resume may change (declared on the fields, ganframe.config)
 MAY_CHANGE = may_change_on_resume()

@@ -18,19 +18,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from ganframe.train import distributed
-
+from ganframe.config import RunConfig, option_name
+from ganframe.errors import TrainingError, UsageError
+from ganframe.evaluation.periodic import build_periodic_evaluation
+from ganframe.outputs.progress import ProgressReporter
+from ganframe.outputs.run_files import RunFiles
+from ganframe.plugin.manager import HookGuard, PluginSet
 from ganframe.run import disk, resume
 from ganframe.run import lock as run_lock
 from ganframe.run.assemble import build_setup
-from ganframe.config import RunConfig, option_name
-from ganframe.train.engine import Trainer
-from ganframe.errors import TrainingError, UsageError
-from ganframe.evaluation.periodic import build_periodic_evaluation
-from ganframe.plugin.manager import HookGuard, PluginSet
-from ganframe.outputs.progress import ProgressReporter
-from ganframe.outputs.run_files import RunFiles
 from ganframe.run.signals import stop_on_signals
+from ganframe.train import distributed
+from ganframe.train.engine import Trainer
 from ganframe.train.state import RunState
 
 

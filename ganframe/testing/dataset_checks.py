@@ -17,9 +17,9 @@ from typing import Any
 import torch
 from torch.utils.data import default_collate
 
-from ganframe.train.data import InMemoryDataset
 from ganframe.plugin.specs import DatasetSpec
 from ganframe.testing._common import attempt, build, expect_tensor, fail, options_for, resolve
+from ganframe.train.data import InMemoryDataset
 
 
 def _check_in_memory(label: str, dataset: InMemoryDataset) -> None:

@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import torch
 
-from ganframe.train import rng
 from ganframe.errors import GanframeError, UsageError, exception_gist
+from ganframe.train import rng
 from ganframe.train.step import TrainStep
 
 WARMUP_STEPS = 3

@@ -63,7 +63,7 @@ class InMemoryDataset(Dataset):
         y = self.labels[index] if self.labels is not None else torch.tensor(-1)
         return x, y
 
-    def to(self, device: torch.device) -> "InMemoryDataset":
+    def to(self, device: torch.device) -> InMemoryDataset:
         """A copy whose tensors live on ``device``."""
         labels = self.labels.to(device) if self.labels is not None else None
         return InMemoryDataset(

@@ -25,14 +25,14 @@ from typing import Any
 import pluggy
 import torch
 
+from ganframe.errors import UsageError
+from ganframe.run.assemble import Setup
+from ganframe.run.sampling import grid_inputs
 from ganframe.train import nonfinite, rng
 from ganframe.train.accelerate import CUDAGraphStep, compile_networks
-from ganframe.run.assemble import Setup
 from ganframe.train.data import make_batches
 from ganframe.train.distributed import Processes
-from ganframe.errors import UsageError
 from ganframe.train.metrics_window import MetricsWindow
-from ganframe.run.sampling import grid_inputs
 from ganframe.train.state import RunState
 from ganframe.train.step import METRIC_NAMES, StepLevers, TrainStep
 from ganframe.train.weight_average import WeightAverage

@@ -72,7 +72,7 @@ class StepLevers:
     fused_optimizer: bool = True
 
     @classmethod
-    def plain(cls) -> "StepLevers":
+    def plain(cls) -> StepLevers:
         return cls(no_grad_fakes=False, freeze_discriminator=False, joint_discriminator=False, fused_optimizer=False)
 
 

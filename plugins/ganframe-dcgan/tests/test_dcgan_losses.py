@@ -4,9 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganframe import UsageError
-from ganframe import LossInputs
-from ganframe import LossSpec, Options
+from ganframe import LossInputs, LossSpec, Options, UsageError
 from ganframe.testing import check_loss
 from ganframe_dcgan.losses import ACGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, gradient_penalty
 

@@ -4,8 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganframe import UsageError
-from ganframe import ModelSpec, Options
+from ganframe import ModelSpec, Options, UsageError
 from ganframe.testing import check_generator, check_installed, check_model
 from ganframe_dcgan.models import dcgan_discriminator, dcgan_generator
 

@@ -27,8 +27,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ganframe import UsageError
-from ganframe import GANLoss, LossInputs, bce_with_target
+from ganframe import GANLoss, LossInputs, UsageError, bce_with_target
 
 
 class LSGANLoss(GANLoss):

@@ -33,9 +33,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ganframe import UsageError
-from ganframe import LabelProjection
-from ganframe import ModelSpec
+from ganframe import LabelProjection, ModelSpec, UsageError
 
 #: the generator's first feature map is at least this many pixels on its shorter side
 MIN_START = 4
