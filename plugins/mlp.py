@@ -27,8 +27,10 @@ Neither model samples from an average of G's weights by default (``--g-ema``,
 ``cgan``'s default): measured, it unbalances their digits.
 
 On low-dimensional data (``ring``) ``mlp``'s generator has no dropout (model
-option ``g_dropout``; see :func:`generator_dropout`), and the data set brings
-its own learning rate (``ring``'s ``defaults=``).
+option ``g_dropout``; see :func:`generator_dropout`), both networks are 256
+wide instead of 1024 (model option ``width``; see :func:`network_width`),
+and the data set brings its own run settings (``ring``'s ``defaults=``: lr
+1e-3 and the average of G's weights). ``d_dropout`` sets D's dropout.
 """
 
 from ganframe import hookimpl
