@@ -22,7 +22,7 @@ from ganframe import hookimpl
 #: oscillate around the modes, and sampling from the average of G's weights (0.999) smooths that out.
 RING_DEFAULTS = {"lr": 1e-3, "g_ema": 0.999}
 #: training samples of ``ring`` (option ``samples``): 500 steps per epoch at batch 64, 10,000 in the default
-#: 20 epochs; the high-quality share still rises between 5,000 steps (71%) and 10,000 (81-82%)
+#: 20 epochs; the high-quality share still rises between 5,000 steps (71%) and 10,000 (80-82%, seeds 1-3)
 RING_SAMPLES = 32000
 
 

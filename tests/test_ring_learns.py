@@ -24,7 +24,9 @@ SEEDS = (0, 1)
 
 
 def coverage(state, generator) -> dict:
-    samples, _ = draw_samples(generator, latent_dim=state.model_spec.latent_dim, num_classes=0, conditional=False,
+    from ganframe.nn.conditioning import Conditioned
+
+    samples, _ = draw_samples(Conditioned(generator, False), latent_dim=state.model_spec.latent_dim, num_classes=0,
                               n=2000, seed=0, mode="eval", device=torch.device("cpu"))
     return state.dataset.quality_metrics(samples)
 
