@@ -190,7 +190,7 @@ class RunConfig:
     ))
     lr: float | None = field(default=None, metadata=option(
         "--lr", check=LEARNING_RATE,
-        help="Learning rate for both networks (default: the data set's or the model's: mlp/cgan/batchnorm 5e-4, mlp-small 2e-3, ring 1e-4; else 2e-4 as in the tutorial recipes, docs/background.md).",
+        help="Learning rate for both networks (default: the data set's or the model's: mlp/cgan/batchnorm 5e-4, mlp-small 2e-3, ring 1e-3; else 2e-4 as in the tutorial recipes, docs/background.md).",
     ))
     beta1: float | None = field(default=None, metadata=option(
         "--beta1", check=BETA1,

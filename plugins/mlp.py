@@ -32,8 +32,10 @@ away: ``--lr 2e-4 --beta1 0.9 --g-ema 0``.
 average unbalances its digits.
 
 On low-dimensional data (``ring``) ``mlp``'s generator has no dropout (model
-option ``g_dropout``; see :func:`generator_dropout`), and the data set brings
-its own learning rate (``ring``'s ``defaults=``).
+option ``g_dropout``; see :func:`generator_dropout`), both networks are 256
+wide instead of 1024 (model option ``width``; see :func:`network_width`),
+and the data set brings its own run settings (``ring``'s ``defaults=``: lr
+1e-3 and the average of G's weights). ``d_dropout`` sets D's dropout.
 """
 
 from ganframe import hookimpl
@@ -56,6 +58,10 @@ DEFAULT_SLOPE = 0.2
 DROPOUT = 0.2
 #: samples of at most this many values (``ring``'s 2-D points) get no dropout in ``mlp``'s generator
 LOW_DIMENSIONAL = 16
+#: widest hidden layer of ``mlp`` (model option ``width``): the MLP GAN tutorial's 1024 (G 256-512-1024,
+#: D 1024-512-256) on images; narrower on low-dimensional samples (see :func:`network_width`)
+WIDTH = 1024
+LOW_DIMENSIONAL_WIDTH = 256
 
 
 @hookimpl
@@ -92,20 +98,34 @@ def generator_dropout(spec) -> float:
     return p
 
 
+def network_width(spec) -> int:
+    """Widest hidden layer of ``mlp``'s G and D (model option ``width``; the others are 1/2 and 1/4 of it):
+    the tutorial's 1024 for images, :data:`LOW_DIMENSIONAL_WIDTH` for samples of at most
+    :data:`LOW_DIMENSIONAL` values."""
+    default = LOW_DIMENSIONAL_WIDTH if spec.sample_size <= LOW_DIMENSIONAL else WIDTH
+    width = int(spec.options.get("width", default))
+    if width < 4 or width % 4:
+        from ganframe import UsageError
+
+        raise UsageError(f"Model option width must be a multiple of 4 of at least 4, e.g. 1024 (G 256-512-1024); got {width}.")
+    return width
+
+
 def mlp_generator(spec):
     """MLP generator: latent -> 256 -> 512 -> 1024 -> sample, LeakyReLU + Dropout(0.2), Tanh (MLP GAN tutorial)."""
     from torch import nn
 
     from ganframe import Reshape, mlp
 
-    hidden = mlp([spec.latent_dim, 256, 512, 1024], activation=leaky_relu(spec), dropout=DROPOUT)
+    w = network_width(spec)
+    hidden = mlp([spec.latent_dim, w // 4, w // 2, w], activation=leaky_relu(spec), dropout=DROPOUT)
     p = generator_dropout(spec)
     for layer in hidden:  # the layers stay (at p=0 a no-op) so checkpoints keep their layer numbers
         if isinstance(layer, nn.Dropout):
             layer.p = p
     return nn.Sequential(
         *hidden,
-        nn.Linear(1024, spec.sample_size),
+        nn.Linear(w, spec.sample_size),
         nn.Tanh(),
         Reshape(spec.sample_shape),
     )
@@ -117,11 +137,17 @@ def mlp_discriminator(spec):
 
     from ganframe import mlp
 
-    return nn.Sequential(
-        nn.Flatten(),
-        *mlp([spec.sample_size, 1024, 512, 256], activation=leaky_relu(spec), dropout=0.2),
-        nn.Linear(256, 1),
-    )
+    w = network_width(spec)
+    dropout = spec.options.get("d_dropout", DROPOUT)
+    if not 0 <= dropout < 1:
+        from ganframe import UsageError
+
+        raise UsageError(f"Model option d_dropout must be a probability in [0, 1), e.g. 0.2 (0: no dropout); got {dropout}.")
+    hidden = mlp([spec.sample_size, w, w // 2, w // 4], activation=leaky_relu(spec), dropout=DROPOUT)
+    for layer in hidden:  # as in G: the layers stay at p=0
+        if isinstance(layer, nn.Dropout):
+            layer.p = dropout
+    return nn.Sequential(nn.Flatten(), *hidden, nn.Linear(w // 4, 1))
 
 
 def mlp_small_generator(spec):

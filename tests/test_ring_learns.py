@@ -3,7 +3,7 @@ over the modes (mode coverage, ``ganframe.evaluation.mode_coverage``). A broken 
 path leaves the samples near the origin (no mode) or on one mode, and this test fails.
 
 The run is the small model on a wider ring (std 0.1 instead of 0.02: modes 6 std apart) so that
-1,000 steps per seed suffice (about 10 s of CPU each); the default ring recipe needs 5,000 steps of the large
+1,000 steps per seed suffice (about 10 s of CPU each); the default ring recipe needs 10,000 steps of
 ``mlp`` (README, "The ring example")."""
 
 import torch
@@ -24,7 +24,9 @@ SEEDS = (0, 1)
 
 
 def coverage(state, generator) -> dict:
-    samples, _ = draw_samples(generator, latent_dim=state.model_spec.latent_dim, num_classes=0, conditional=False,
+    from ganframe.nn.conditioning import Conditioned
+
+    samples, _ = draw_samples(Conditioned(generator, False), latent_dim=state.model_spec.latent_dim, num_classes=0,
                               n=2000, seed=0, mode="eval", device=torch.device("cpu"))
     return state.dataset.quality_metrics(samples)
 

@@ -16,11 +16,17 @@ def dropouts(network: nn.Module) -> list[float]:
 def test_ring_brings_its_learning_rate_over_the_models(plugin_set, tmp_path):
     registry = plugin_set.registry
     components = resolve_components(RunConfig(dataset="ring"), registry)
-    assert run_defaults(components.generator, components.dataset)["lr"] == 1e-4  # mlp's own is 5e-4
+    from ganframe_builtins.mlp import MLP_DEFAULTS
+    from ganframe_builtins.toy_datasets import RING_DEFAULTS
+
+    assert RING_DEFAULTS["lr"] != MLP_DEFAULTS["lr"] and RING_DEFAULTS["g_ema"] > 0  # mlp samples from G itself
+    defaults = run_defaults(components.generator, components.dataset)
+    assert (defaults["lr"], defaults["g_ema"]) == (RING_DEFAULTS["lr"], RING_DEFAULTS["g_ema"])
     setup = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path)), registry)
-    assert (setup.config.lr, setup.config.loss, setup.config.beta1) == (1e-4, "bce-smooth", 0.5)  # the rest: mlp's
-    explicit = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", lr=5e-4, data_root=str(tmp_path)), registry)
-    assert explicit.config.lr == 5e-4  # an explicit option beats the data set
+    assert (setup.config.lr, setup.config.g_ema) == (RING_DEFAULTS["lr"], RING_DEFAULTS["g_ema"])
+    assert (setup.config.loss, setup.config.beta1) == (MLP_DEFAULTS["loss"], MLP_DEFAULTS["beta1"])  # the rest: mlp's
+    explicit = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", lr=5e-4, g_ema=0.0, data_root=str(tmp_path)), registry)
+    assert (explicit.config.lr, explicit.config.g_ema) == (5e-4, 0.0)  # an explicit option beats the data set
 
 
 def test_mlp_has_no_dropout_in_g_on_ring_and_keeps_it_on_images(plugin_set, tmp_path):
@@ -57,3 +63,24 @@ def test_data_set_defaults_are_checked_like_a_generators(site):
     """})
     rec = next(p for p in load_plugins().plugins if p.name == "gf_data_defaults")
     assert rec.status == "failed" and "dataset 'd': defaults has unknown setting 'lrr'" in rec.error
+
+
+def test_mlp_is_narrower_on_low_dimensional_samples_and_width_is_an_option(plugin_set, tmp_path):
+    from tests.helpers import linear_shapes
+
+    ring = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path)), plugin_set.registry)
+    assert linear_shapes(ring.generator) == [(100, 64), (64, 128), (128, 256), (256, 2)]
+    assert linear_shapes(ring.discriminator) == [(2, 256), (256, 128), (128, 64), (64, 1)]
+    assert ring.config.model_options["width"] == 256  # recorded, so a checkpoint rebuilds the same networks
+    wide = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path),
+                                 model_options={"width": "1024", "d_dropout": "0"}), plugin_set.registry)
+    assert linear_shapes(wide.generator)[-1] == (1024, 2) and linear_shapes(wide.discriminator)[0] == (2, 1024)
+    assert dropouts(wide.discriminator) == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("options, message", [({"width": "6"}, "width must be a multiple of 4"),
+                                              ({"d_dropout": "1"}, "d_dropout must be a probability")])
+def test_bad_width_or_d_dropout_is_a_usage_error(plugin_set, tmp_path, options, message):
+    config = RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path), model_options=options)
+    with pytest.raises(UsageError, match=message):
+        build_setup(config, plugin_set.registry)
