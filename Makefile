@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.ganframe-installed
 EPOCHS ?= 5
 
-.PHONY: run test bench bench-check clean
+.PHONY: run test lint bench bench-check clean
 
 # The example third-party plugin is installed beside ganframe, as a user would install one.
 EXAMPLE_PLUGIN := plugins/ganframe-dcgan
@@ -25,6 +25,12 @@ run: $(STAMP)
 ## Run the test suite (ganframe's and the example plugin's).
 test: $(STAMP)
 	$(BIN)/python -m pytest tests $(EXAMPLE_PLUGIN)/tests
+
+## Lint, format check and type check (what CI runs before the tests).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Time training steps (pytest-benchmark); see README "Performance".
 bench: $(STAMP)

@@ -142,7 +142,9 @@ def time_epoch(benchmark, work, *, device, steps, rounds, warmup_rounds=0) -> fl
     return benchmark.stats.stats.median * 1000 / steps
 
 
-def record(benchmark, key: tuple, *, impl: str, ms_per_step: float | None, batch_size: int, device, precision="fp32") -> None:
+def record(
+    benchmark, key: tuple, *, impl: str, ms_per_step: float | None, batch_size: int, device, precision="fp32"
+) -> None:
     """Store a result and its ratio to the hand loop with the same key in ``extra_info`` and the summary."""
     if ms_per_step is None:
         return

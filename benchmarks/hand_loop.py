@@ -28,10 +28,17 @@ class MNISTGenerator(nn.Module):
     def __init__(self, latent_dim=100):
         super().__init__()
         self.generator = nn.Sequential(
-            nn.Linear(latent_dim, 256), nn.LeakyReLU(), nn.Dropout(p=0.2),
-            nn.Linear(256, 512), nn.LeakyReLU(), nn.Dropout(p=0.2),
-            nn.Linear(512, 1024), nn.LeakyReLU(), nn.Dropout(p=0.2),
-            nn.Linear(1024, 784), nn.Tanh(),
+            nn.Linear(latent_dim, 256),
+            nn.LeakyReLU(),
+            nn.Dropout(p=0.2),
+            nn.Linear(256, 512),
+            nn.LeakyReLU(),
+            nn.Dropout(p=0.2),
+            nn.Linear(512, 1024),
+            nn.LeakyReLU(),
+            nn.Dropout(p=0.2),
+            nn.Linear(1024, 784),
+            nn.Tanh(),
         )
 
     def forward(self, noise):
@@ -42,9 +49,15 @@ class MNISTDiscriminator(nn.Module):
     def __init__(self):
         super().__init__()
         self.discriminator = nn.Sequential(
-            nn.Linear(784, 1024), nn.LeakyReLU(), nn.Dropout(p=0.2),
-            nn.Linear(1024, 512), nn.LeakyReLU(), nn.Dropout(p=0.2),
-            nn.Linear(512, 256), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(784, 1024),
+            nn.LeakyReLU(),
+            nn.Dropout(p=0.2),
+            nn.Linear(1024, 512),
+            nn.LeakyReLU(),
+            nn.Dropout(p=0.2),
+            nn.Linear(512, 256),
+            nn.LeakyReLU(),
+            nn.Dropout(p=0.2),
             nn.Linear(256, 1),
         )
 
@@ -69,9 +82,15 @@ class CDiscriminator(nn.Module):
         super().__init__()
         self.embeddings = nn.Embedding(num_classes, embedding_dim)
         self.discriminator = nn.Sequential(
-            nn.Linear(784 + embedding_dim, 1024), nn.LeakyReLU(), nn.Dropout(p=0.2),
-            nn.Linear(1024, 512), nn.LeakyReLU(), nn.Dropout(p=0.2),
-            nn.Linear(512, 256), nn.LeakyReLU(), nn.Dropout(p=0.2),
+            nn.Linear(784 + embedding_dim, 1024),
+            nn.LeakyReLU(),
+            nn.Dropout(p=0.2),
+            nn.Linear(1024, 512),
+            nn.LeakyReLU(),
+            nn.Dropout(p=0.2),
+            nn.Linear(512, 256),
+            nn.LeakyReLU(),
+            nn.Dropout(p=0.2),
             nn.Linear(256, 1),
         )
 
@@ -83,17 +102,22 @@ class CDiscriminator(nn.Module):
 # -- document 002: small MLP GAN -------------------------------------------------------------
 def small_generator(latent_size=64, hidden_size=256, image_size=784):
     return nn.Sequential(
-        nn.Linear(latent_size, hidden_size), nn.ReLU(),
-        nn.Linear(hidden_size, hidden_size), nn.ReLU(),
-        nn.Linear(hidden_size, image_size), nn.Tanh(),
+        nn.Linear(latent_size, hidden_size),
+        nn.ReLU(),
+        nn.Linear(hidden_size, hidden_size),
+        nn.ReLU(),
+        nn.Linear(hidden_size, image_size),
+        nn.Tanh(),
     )
 
 
 def small_discriminator(hidden_size=256, image_size=784):
     return nn.Sequential(
         nn.Flatten(),
-        nn.Linear(image_size, hidden_size), nn.LeakyReLU(0.2),
-        nn.Linear(hidden_size, hidden_size), nn.LeakyReLU(0.2),
+        nn.Linear(image_size, hidden_size),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden_size, hidden_size),
+        nn.LeakyReLU(0.2),
         nn.Linear(hidden_size, 1),
     )
 
@@ -203,7 +227,9 @@ def mnist_loader(root, batch_size: int):
     from torchvision.datasets import MNIST
     from torchvision.transforms import Compose, Normalize, ToTensor
 
-    mnist = MNIST(root=str(root), train=True, download=False, transform=Compose([ToTensor(), Normalize(mean=(0.5,), std=(0.5,))]))
+    mnist = MNIST(
+        root=str(root), train=True, download=False, transform=Compose([ToTensor(), Normalize(mean=(0.5,), std=(0.5,))])
+    )
     return DataLoader(mnist, batch_size, shuffle=True, drop_last=True)
 
 
@@ -221,8 +247,10 @@ class NCriticHandLoop(HandLoop):
         noise = torch.randn(batch_size, latent_dim, device=device)
         rand_digits = torch.randint(0, 10, size=(batch_size,), device=device) if self.conditional else None
         generated_images = self._g(noise, rand_digits).detach()
-        disc_loss = (self.loss_func(self._d(images, true_digits), self.true_labels)
-                     + self.loss_func(self._d(generated_images, rand_digits), self.generated_labels)) / 2
+        disc_loss = (
+            self.loss_func(self._d(images, true_digits), self.true_labels)
+            + self.loss_func(self._d(generated_images, rand_digits), self.generated_labels)
+        ) / 2
         self.disc_optimizer.zero_grad()
         disc_loss.backward()
         self.disc_optimizer.step()
@@ -251,8 +279,10 @@ class R1HandLoop(HandLoop):
         generated_images = self._g(noise, rand_digits).detach()
         images = images.detach().requires_grad_(True)
         real_pred = self._d(images, true_digits)
-        disc_loss = (self.loss_func(real_pred, self.true_labels)
-                     + self.loss_func(self._d(generated_images, rand_digits), self.generated_labels)) / 2
+        disc_loss = (
+            self.loss_func(real_pred, self.true_labels)
+            + self.loss_func(self._d(generated_images, rand_digits), self.generated_labels)
+        ) / 2
         (grad,) = torch.autograd.grad(real_pred.sum(), images, create_graph=True)
         disc_loss = disc_loss + self.gamma / 2 * grad.flatten(1).square().sum(1).mean()
         self.disc_optimizer.zero_grad()

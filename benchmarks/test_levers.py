@@ -48,7 +48,9 @@ def test_lever(benchmark, device, data_root, real_batch, monkeypatch, variant):
     setup = make_setup("mlp", "bce", BATCH, device, data_root)
     levers = StepLevers(**{**vars(StepLevers.plain()), **spec.get("levers", {})})
     step = TrainStep(
-        setup.generator, setup.discriminator, setup.loss,
+        setup.generator,
+        setup.discriminator,
+        setup.loss,
         make_optimizer(setup.generator.parameters(), setup.config, device, fused=levers.fused_optimizer),
         make_optimizer(setup.discriminator.parameters(), setup.config, device, fused=levers.fused_optimizer),
         latent_dim=setup.model_spec.latent_dim,
@@ -58,5 +60,12 @@ def test_lever(benchmark, device, data_root, real_batch, monkeypatch, variant):
     real, _ = real_batch(BATCH)
     steps, rounds = steps_and_rounds(device, BATCH)
     ms = time_steps(benchmark, lambda: step(real, None), device=device, steps=steps, rounds=rounds)
-    record(benchmark, ("levers",), impl=variant, ms_per_step=ms, batch_size=BATCH, device=device,
-           precision="bf16" if spec.get("bf16") else "fp32")
+    record(
+        benchmark,
+        ("levers",),
+        impl=variant,
+        ms_per_step=ms,
+        batch_size=BATCH,
+        device=device,
+        precision="bf16" if spec.get("bf16") else "fp32",
+    )

@@ -17,8 +17,10 @@ from benchmarks.test_step_time import DOCUMENTS_MODEL
 
 VARIANTS = {
     "n-critic": (lambda model, batch, device: NCriticHandLoop(model, batch, device, n=5), {"step": "n-critic"}),
-    "r1": (lambda model, batch, device: R1HandLoop(model, batch, device, gamma=10.0),
-           {"regularizers": ["r1"], "regularizer_options": {"r1": {"gamma": "10"}}}),
+    "r1": (
+        lambda model, batch, device: R1HandLoop(model, batch, device, gamma=10.0),
+        {"regularizers": ["r1"], "regularizer_options": {"r1": {"gamma": "10"}}},
+    ),
 }
 BATCHES = [64, 1024]
 
@@ -36,8 +38,14 @@ def test_hand_loop_step_plugin(benchmark, device, real_batch, variant, batch_siz
     loop = VARIANTS[variant][0]("mlp", batch_size, device)
     steps, rounds = _steps(device, batch_size)
     ms = time_steps(benchmark, lambda: loop.step(real, labels), device=device, steps=steps, rounds=rounds)
-    record(benchmark, ("step", "mlp", f"bce+{variant}", batch_size), impl="hand", ms_per_step=ms,
-           batch_size=batch_size, device=device)
+    record(
+        benchmark,
+        ("step", "mlp", f"bce+{variant}", batch_size),
+        impl="hand",
+        ms_per_step=ms,
+        batch_size=batch_size,
+        device=device,
+    )
 
 
 @pytest.mark.parametrize("batch_size", BATCHES)
@@ -48,5 +56,11 @@ def test_ganframe_step_plugin(benchmark, device, data_root, variant, batch_size)
     real, labels = next(trainer.batches.epoch(0))
     steps, rounds = _steps(device, batch_size)
     ms = time_steps(benchmark, lambda: trainer.train_step(real, labels), device=device, steps=steps, rounds=rounds)
-    record(benchmark, ("step", "mlp", f"bce+{variant}", batch_size), impl="ganframe-fp32", ms_per_step=ms,
-           batch_size=batch_size, device=device)
+    record(
+        benchmark,
+        ("step", "mlp", f"bce+{variant}", batch_size),
+        impl="ganframe-fp32",
+        ms_per_step=ms,
+        batch_size=batch_size,
+        device=device,
+    )

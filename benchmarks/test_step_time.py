@@ -33,7 +33,9 @@ def test_hand_loop_step(benchmark, device, real_batch, model, loss, batch_size):
     loop = HandLoop(model, batch_size, device, real_target=0.9 if loss == "bce-smooth" else 1.0)
     steps, rounds = steps_and_rounds(device, batch_size)
     ms = time_steps(benchmark, lambda: loop.step(real, labels), device=device, steps=steps, rounds=rounds)
-    record(benchmark, ("step", model, loss, batch_size), impl="hand", ms_per_step=ms, batch_size=batch_size, device=device)
+    record(
+        benchmark, ("step", model, loss, batch_size), impl="hand", ms_per_step=ms, batch_size=batch_size, device=device
+    )
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
@@ -45,8 +47,15 @@ def test_ganframe_step(benchmark, device, data_root, model, loss, batch_size, pr
     real, labels = next(trainer.batches.epoch(0))
     steps, rounds = steps_and_rounds(device, batch_size)
     ms = time_steps(benchmark, lambda: trainer.train_step(real, labels), device=device, steps=steps, rounds=rounds)
-    record(benchmark, ("step", model, loss, batch_size), impl=f"ganframe-{precision}", ms_per_step=ms,
-           batch_size=batch_size, device=device, precision=precision)
+    record(
+        benchmark,
+        ("step", model, loss, batch_size),
+        impl=f"ganframe-{precision}",
+        ms_per_step=ms,
+        batch_size=batch_size,
+        device=device,
+        precision=precision,
+    )
 
 
 @pytest.mark.parametrize("batch_size", [64])
@@ -60,8 +69,14 @@ def test_ganframe_step_default_recipe(benchmark, device, data_root, model, loss,
     real, labels = next(trainer.batches.epoch(0))
     steps, rounds = steps_and_rounds(device, batch_size)
     ms = time_steps(benchmark, lambda: trainer.train_step(real, labels), device=device, steps=steps, rounds=rounds)
-    record(benchmark, ("step", model, loss, batch_size), impl="ganframe-defaults", ms_per_step=ms,
-           batch_size=batch_size, device=device)
+    record(
+        benchmark,
+        ("step", model, loss, batch_size),
+        impl="ganframe-defaults",
+        ms_per_step=ms,
+        batch_size=batch_size,
+        device=device,
+    )
 
 
 @pytest.mark.parametrize("mode", ["compile", "cuda-graph", "cuda-graph-bf16"])
@@ -71,12 +86,23 @@ def test_ganframe_step_cuda(benchmark, device, data_root, model, loss, batch_siz
     if device.type != "cuda":
         pytest.skip("CUDA-only modes")
     benchmark.group = f"step {model}/{loss} batch {batch_size}"
-    settings = {"compile": mode == "compile", "cuda_graph": mode.startswith("cuda-graph"),
-                "precision": "bf16" if mode.endswith("bf16") else "fp32"}
+    settings = {
+        "compile": mode == "compile",
+        "cuda_graph": mode.startswith("cuda-graph"),
+        "precision": "bf16" if mode.endswith("bf16") else "fp32",
+    }
     trainer = make_trainer(model, loss, batch_size, device, data_root, **settings, **documents_model(model))
     real, labels = next(trainer.batches.epoch(0))
     steps, rounds = steps_and_rounds(device, batch_size)
-    ms = time_steps(benchmark, lambda: trainer.train_step(real, labels), device=device, steps=steps, rounds=rounds,
-                    warmup_rounds=2)
-    record(benchmark, ("step", model, loss, batch_size), impl=f"ganframe-{mode}", ms_per_step=ms,
-           batch_size=batch_size, device=device, precision=settings["precision"])
+    ms = time_steps(
+        benchmark, lambda: trainer.train_step(real, labels), device=device, steps=steps, rounds=rounds, warmup_rounds=2
+    )
+    record(
+        benchmark,
+        ("step", model, loss, batch_size),
+        impl=f"ganframe-{mode}",
+        ms_per_step=ms,
+        batch_size=batch_size,
+        device=device,
+        precision=settings["precision"],
+    )

@@ -55,16 +55,19 @@ MOVED: dict[str, str] = {
 
 def advice(old: str) -> str:
     """What to import instead of ``old``: the front door when it has the module's public names."""
-    return (f"{old} is deprecated since ganframe 0.2 and will be removed in 0.3: import its public names "
-            f"from 'ganframe' (see ganframe.__all__); the module itself is now {MOVED[old]}.")
+    return (
+        f"{old} is deprecated since ganframe 0.2 and will be removed in 0.3: import its public names "
+        f"from 'ganframe' (see ganframe.__all__); the module itself is now {MOVED[old]}."
+    )
 
 
 def _caller_stacklevel() -> int:
     """The stack level of the first frame outside the import machinery (the ``import`` line itself)."""
     frame: FrameType | None = sys._getframe(1)
     level = 1
-    while frame is not None and (frame.f_code.co_filename.startswith("<frozen importlib")
-                                 or frame.f_code.co_filename == __file__):
+    while frame is not None and (
+        frame.f_code.co_filename.startswith("<frozen importlib") or frame.f_code.co_filename == __file__
+    ):
         frame, level = frame.f_back, level + 1
     return level
 

@@ -162,151 +162,338 @@ class RunConfig:
     discriminator: str | None = field(
         default=None, metadata=option("--discriminator", help="Override the model's discriminator.")
     )
-    loss: str | None = field(default=None, metadata=option(
-        "--loss", "-l",
-        help="Adversarial loss: bce, bce-smooth, minimax, ... (default: the model's; mlp bce-smooth, else bce).",
-    ))
-    dataset: str = field(default="mnist", metadata=option(
-        "--dataset", "-d", help="Data set: mnist, fashion-mnist, ring, ...",
-    ))
-    data_root: str | None = field(default=None, metadata=option(
-        "--data-root", may_change_on_resume=True,
-        help="Folder holding data sets (default: $GANFRAME_DATA, else a per-user cache).",
-    ))
-    epochs: int = field(default=20, metadata=option(
-        "--epochs", "-e", may_change_on_resume=True, check=positive_whole,
-        help="Number of epochs (the total, also on resume).",
-    ))
-    max_steps: int | None = field(default=None, metadata=option(
-        "--max-steps", may_change_on_resume=True, check=positive_whole,
-        help="Stop at this step, counted from the run's start (smoke runs; not kept on --resume).",
-    ))
-    batch_size: int | None = field(default=None, metadata=option(
-        "--batch-size", "-b", check=positive_whole,
-        help="Batch size per step (default: the model's, else 64); under torchrun the global batch, split over the processes.",
-    ))
-    latent_dim: int | None = field(default=None, metadata=option(
-        "--latent-dim", check=positive_whole, help="Noise size (default: the model's, else 100).",
-    ))
-    lr: float | None = field(default=None, metadata=option(
-        "--lr", check=LEARNING_RATE,
-        help="Learning rate for both networks (default: the data set's or the model's: mlp/cgan/batchnorm 5e-4, mlp-small 2e-3, ring 1e-3; else 2e-4 as in the tutorial recipes, docs/background.md).",
-    ))
-    beta1: float | None = field(default=None, metadata=option(
-        "--beta1", check=BETA1,
-        help="Adam beta1 (default: the model's; every built-in model 0.5, else 0.9 as in the tutorial recipes).",
-    ))
-    beta2: float | None = field(default=None, metadata=option(
-        "--beta2", check=BETA2, help="Adam beta2 (default 0.999).",
-    ))
-    optimizer: str | None = field(default=None, metadata=option(
-        "--optimizer", check=one_of(OPTIMIZERS), help=f"One of {', '.join(OPTIMIZERS)} (default adam).",
-    ))
-    momentum: float = field(default=0.0, metadata=option("--momentum", check=MOMENTUM, help="Momentum for --optimizer sgd."))
+    loss: str | None = field(
+        default=None,
+        metadata=option(
+            "--loss",
+            "-l",
+            help="Adversarial loss: bce, bce-smooth, minimax, ... (default: the model's; mlp bce-smooth, else bce).",
+        ),
+    )
+    dataset: str = field(
+        default="mnist",
+        metadata=option(
+            "--dataset",
+            "-d",
+            help="Data set: mnist, fashion-mnist, ring, ...",
+        ),
+    )
+    data_root: str | None = field(
+        default=None,
+        metadata=option(
+            "--data-root",
+            may_change_on_resume=True,
+            help="Folder holding data sets (default: $GANFRAME_DATA, else a per-user cache).",
+        ),
+    )
+    epochs: int = field(
+        default=20,
+        metadata=option(
+            "--epochs",
+            "-e",
+            may_change_on_resume=True,
+            check=positive_whole,
+            help="Number of epochs (the total, also on resume).",
+        ),
+    )
+    max_steps: int | None = field(
+        default=None,
+        metadata=option(
+            "--max-steps",
+            may_change_on_resume=True,
+            check=positive_whole,
+            help="Stop at this step, counted from the run's start (smoke runs; not kept on --resume).",
+        ),
+    )
+    batch_size: int | None = field(
+        default=None,
+        metadata=option(
+            "--batch-size",
+            "-b",
+            check=positive_whole,
+            help="Batch size per step (default: the model's, else 64); under torchrun the global batch, split over the processes.",
+        ),
+    )
+    latent_dim: int | None = field(
+        default=None,
+        metadata=option(
+            "--latent-dim",
+            check=positive_whole,
+            help="Noise size (default: the model's, else 100).",
+        ),
+    )
+    lr: float | None = field(
+        default=None,
+        metadata=option(
+            "--lr",
+            check=LEARNING_RATE,
+            help="Learning rate for both networks (default: the data set's or the model's: mlp/cgan/batchnorm 5e-4, mlp-small 2e-3, ring 1e-3; else 2e-4 as in the tutorial recipes, docs/background.md).",
+        ),
+    )
+    beta1: float | None = field(
+        default=None,
+        metadata=option(
+            "--beta1",
+            check=BETA1,
+            help="Adam beta1 (default: the model's; every built-in model 0.5, else 0.9 as in the tutorial recipes).",
+        ),
+    )
+    beta2: float | None = field(
+        default=None,
+        metadata=option(
+            "--beta2",
+            check=BETA2,
+            help="Adam beta2 (default 0.999).",
+        ),
+    )
+    optimizer: str | None = field(
+        default=None,
+        metadata=option(
+            "--optimizer",
+            check=one_of(OPTIMIZERS),
+            help=f"One of {', '.join(OPTIMIZERS)} (default adam).",
+        ),
+    )
+    momentum: float = field(
+        default=0.0, metadata=option("--momentum", check=MOMENTUM, help="Momentum for --optimizer sgd.")
+    )
     #: sample from an exponential moving average of G's weights with this decay (0: off); see ganframe.train.weight_average
-    g_ema: float | None = field(default=None, metadata=option(
-        "--g-ema", metavar="DECAY", check=DECAY,
-        help="Draw samples (grids, sample, eval) from an exponential moving average of G's weights with this decay; "
-        "0 turns it off (default: the model's; cgan 0.999, mlp-small 0.99, else 0 as in the tutorial recipes).",
-    ))
-    device: str = field(default="auto", metadata=option(
-        "--device", may_change_on_resume=True, check=one_of(DEVICES), help=f"One of {', '.join(DEVICES)}.",
-    ))
-    seed: int | None = field(default=None, metadata=option(
-        "--seed", check=SEED, help="Random seed; the same seed repeats a CPU run exactly (default: random, recorded).",
-    ))
-    out: str | None = field(default=None, metadata=option(
-        "--out", "-o", help="Run directory (default runs/<time>-<model>-<loss>).",
-    ))
-    log_every: int = field(default=50, metadata=option(
-        "--log-every", may_change_on_resume=True, check=positive_whole,
-        help="Read metrics from the device every N steps.",
-    ))
-    sample_mode: str = field(default="eval", metadata=option(
-        "--sample-mode", may_change_on_resume=True, check=one_of(SAMPLE_MODES),
-        help=f"Generator mode for sample grids: {', '.join(SAMPLE_MODES)}.",
-    ))
-    data_path: str = field(default="auto", metadata=option(
-        "--data-path", may_change_on_resume=True, check=one_of(DATA_PATHS),
-        help=f"Batching: {', '.join(DATA_PATHS)} (device: whole data set on the device).",
-    ))
-    precision: str | None = field(default=None, metadata=option(
-        "--precision", check=one_of(PRECISIONS),
-        help=f"One of {', '.join(PRECISIONS)} (bf16: autocast on CPU or CUDA). Default: the model's, else auto: "
-        "bf16 on CPUs with AVX512-BF16/AMX and CUDA GPUs with bf16, fp32 elsewhere; the run records which.",
-    ))
+    g_ema: float | None = field(
+        default=None,
+        metadata=option(
+            "--g-ema",
+            metavar="DECAY",
+            check=DECAY,
+            help="Draw samples (grids, sample, eval) from an exponential moving average of G's weights with this decay; "
+            "0 turns it off (default: the model's; cgan 0.999, mlp-small 0.99, else 0 as in the tutorial recipes).",
+        ),
+    )
+    device: str = field(
+        default="auto",
+        metadata=option(
+            "--device",
+            may_change_on_resume=True,
+            check=one_of(DEVICES),
+            help=f"One of {', '.join(DEVICES)}.",
+        ),
+    )
+    seed: int | None = field(
+        default=None,
+        metadata=option(
+            "--seed",
+            check=SEED,
+            help="Random seed; the same seed repeats a CPU run exactly (default: random, recorded).",
+        ),
+    )
+    out: str | None = field(
+        default=None,
+        metadata=option(
+            "--out",
+            "-o",
+            help="Run directory (default runs/<time>-<model>-<loss>).",
+        ),
+    )
+    log_every: int = field(
+        default=50,
+        metadata=option(
+            "--log-every",
+            may_change_on_resume=True,
+            check=positive_whole,
+            help="Read metrics from the device every N steps.",
+        ),
+    )
+    sample_mode: str = field(
+        default="eval",
+        metadata=option(
+            "--sample-mode",
+            may_change_on_resume=True,
+            check=one_of(SAMPLE_MODES),
+            help=f"Generator mode for sample grids: {', '.join(SAMPLE_MODES)}.",
+        ),
+    )
+    data_path: str = field(
+        default="auto",
+        metadata=option(
+            "--data-path",
+            may_change_on_resume=True,
+            check=one_of(DATA_PATHS),
+            help=f"Batching: {', '.join(DATA_PATHS)} (device: whole data set on the device).",
+        ),
+    )
+    precision: str | None = field(
+        default=None,
+        metadata=option(
+            "--precision",
+            check=one_of(PRECISIONS),
+            help=f"One of {', '.join(PRECISIONS)} (bf16: autocast on CPU or CUDA). Default: the model's, else auto: "
+            "bf16 on CPUs with AVX512-BF16/AMX and CUDA GPUs with bf16, fp32 elsewhere; the run records which.",
+        ),
+    )
     compile: bool = field(default=False, metadata=option("--compile", help="torch.compile G and D (meant for CUDA)."))
-    cuda_graph: bool = field(default=False, metadata=option(
-        "--cuda-graph", help="Capture the whole D+G step in one CUDA graph (CUDA only).",
-    ))
-    keep_checkpoints: int = field(default=0, metadata=option(
-        "--keep-checkpoints", may_change_on_resume=True, check=keep_count,
-        help="Keep only the newest N checkpoints (0: all).",
-    ))
-    on_nan: str = field(default="stop", metadata=option(
-        "--on-nan", may_change_on_resume=True, check=one_of(ON_NAN),
-        help=f"A NaN/Inf loss: {' or '.join(ON_NAN)}. stop: end the run (exit 1), keeping the last good checkpoint; "
-        "skip: skip that update and count it (costs a host sync per update).",
-    ))
-    sync_batchnorm: bool = field(default=False, metadata=option(
-        "--sync-batchnorm", may_change_on_resume=True,
-        help="Distributed CUDA runs: BatchNorm statistics over the global batch (SyncBatchNorm).",
-    ))
-    dist_timeout: float = field(default=300.0, metadata=option(
-        "--dist-timeout", may_change_on_resume=True, metavar="SECONDS",
-        check=Bounds(0, low_open=True, valid="a positive number of seconds, e.g. 300"),
-        help="torchrun: seconds a process waits for the others in one collective before the run stops with a message.",
-    ))
-    loggers: list[str] = field(default_factory=list, metadata=option(
-        "--logger", may_change_on_resume=True, help="Enable a logger plugin (repeatable): tensorboard, ...",
-    ))
+    cuda_graph: bool = field(
+        default=False,
+        metadata=option(
+            "--cuda-graph",
+            help="Capture the whole D+G step in one CUDA graph (CUDA only).",
+        ),
+    )
+    keep_checkpoints: int = field(
+        default=0,
+        metadata=option(
+            "--keep-checkpoints",
+            may_change_on_resume=True,
+            check=keep_count,
+            help="Keep only the newest N checkpoints (0: all).",
+        ),
+    )
+    on_nan: str = field(
+        default="stop",
+        metadata=option(
+            "--on-nan",
+            may_change_on_resume=True,
+            check=one_of(ON_NAN),
+            help=f"A NaN/Inf loss: {' or '.join(ON_NAN)}. stop: end the run (exit 1), keeping the last good checkpoint; "
+            "skip: skip that update and count it (costs a host sync per update).",
+        ),
+    )
+    sync_batchnorm: bool = field(
+        default=False,
+        metadata=option(
+            "--sync-batchnorm",
+            may_change_on_resume=True,
+            help="Distributed CUDA runs: BatchNorm statistics over the global batch (SyncBatchNorm).",
+        ),
+    )
+    dist_timeout: float = field(
+        default=300.0,
+        metadata=option(
+            "--dist-timeout",
+            may_change_on_resume=True,
+            metavar="SECONDS",
+            check=Bounds(0, low_open=True, valid="a positive number of seconds, e.g. 300"),
+            help="torchrun: seconds a process waits for the others in one collective before the run stops with a message.",
+        ),
+    )
+    loggers: list[str] = field(
+        default_factory=list,
+        metadata=option(
+            "--logger",
+            may_change_on_resume=True,
+            help="Enable a logger plugin (repeatable): tensorboard, ...",
+        ),
+    )
     #: score samples with the data set's classifier every K epochs (and after the last); None: never
-    eval_every: int | None = field(default=None, metadata=option(
-        "--eval-every", may_change_on_resume=True, check=positive_whole,
-        help="Every K epochs (and after the last), log quality figures as `ganframe eval` does.",
-    ))
-    eval_samples: int = field(default=2000, metadata=option(
-        "--eval-samples", may_change_on_resume=True, check=positive_whole,
-        help="Samples per --eval-every evaluation.",
-    ))
-    eval_metrics: list[str] | None = field(default=None, metadata=option(
-        "--eval-metrics", may_change_on_resume=True, metavar="NAME,...", type=str, parse=comma_separated,
-        help="Metrics --eval-every scores, as `ganframe eval --metrics` (default: every default metric that accepts the data set).",
-    ))
-    eval_metric_options: dict[str, Any] = field(default_factory=dict, metadata=option(
-        "--eval-metric-option", may_change_on_resume=True, metavar="[NAME.]KEY=VALUE",
-        help="Option for the --eval-metrics, as `ganframe eval --metric-option` (repeatable).",
-    ))
-    loss_options: dict[str, Any] = field(default_factory=dict, metadata=option(
-        "--loss-option", help="KEY=VALUE passed to the loss (repeatable).",
-        also=(Option(("--smooth",), key="smooth", type=float,
-                     help="Real target for D with --loss bce-smooth (one-sided label smoothing; default 0.9)."),),
-    ))
-    model_options: dict[str, Any] = field(default_factory=dict, metadata=option(
-        "--model-option", help="KEY=VALUE passed to G and D (repeatable).",
-    ))
-    dataset_options: dict[str, Any] = field(default_factory=dict, metadata=option(
-        "--dataset-option", help="KEY=VALUE passed to the data set (repeatable).",
-    ))
-    step: str | None = field(default=None, metadata=option(
-        "--step", help="Training step: two-phase, n-critic, ... (default: the loss's, model's or data set's; else two-phase).",
-    ))
-    step_options: dict[str, Any] = field(default_factory=dict, metadata=option(
-        "--step-option", help="KEY=VALUE passed to the step, e.g. n=5 (repeatable).",
-    ))
-    regularizers: list[str] = field(default_factory=list, metadata=option(
-        "--regularizer", help="Add a regulariser to D's or G's loss (repeatable): r1, r2, ...",
-    ))
-    regularizer_options: dict[str, dict[str, Any]] = field(default_factory=dict, metadata=option(
-        "--regularizer-option", metavar="NAME.KEY=VALUE", parse=named_key_values,
-        help="NAME.KEY=VALUE passed to a regulariser, e.g. r1.gamma=5 (repeatable).",
-    ))
-    augment: str | None = field(default=None, metadata=option(
-        "--augment", help="Augment D's real and fake inputs: diffaugment, ...",
-    ))
-    augment_options: dict[str, Any] = field(default_factory=dict, metadata=option(
-        "--augment-option", help="KEY=VALUE passed to the augmentation, e.g. policy=translation,cutout (repeatable).",
-    ))
+    eval_every: int | None = field(
+        default=None,
+        metadata=option(
+            "--eval-every",
+            may_change_on_resume=True,
+            check=positive_whole,
+            help="Every K epochs (and after the last), log quality figures as `ganframe eval` does.",
+        ),
+    )
+    eval_samples: int = field(
+        default=2000,
+        metadata=option(
+            "--eval-samples",
+            may_change_on_resume=True,
+            check=positive_whole,
+            help="Samples per --eval-every evaluation.",
+        ),
+    )
+    eval_metrics: list[str] | None = field(
+        default=None,
+        metadata=option(
+            "--eval-metrics",
+            may_change_on_resume=True,
+            metavar="NAME,...",
+            type=str,
+            parse=comma_separated,
+            help="Metrics --eval-every scores, as `ganframe eval --metrics` (default: every default metric that accepts the data set).",
+        ),
+    )
+    eval_metric_options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=option(
+            "--eval-metric-option",
+            may_change_on_resume=True,
+            metavar="[NAME.]KEY=VALUE",
+            help="Option for the --eval-metrics, as `ganframe eval --metric-option` (repeatable).",
+        ),
+    )
+    loss_options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=option(
+            "--loss-option",
+            help="KEY=VALUE passed to the loss (repeatable).",
+            also=(
+                Option(
+                    ("--smooth",),
+                    key="smooth",
+                    type=float,
+                    help="Real target for D with --loss bce-smooth (one-sided label smoothing; default 0.9).",
+                ),
+            ),
+        ),
+    )
+    model_options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=option(
+            "--model-option",
+            help="KEY=VALUE passed to G and D (repeatable).",
+        ),
+    )
+    dataset_options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=option(
+            "--dataset-option",
+            help="KEY=VALUE passed to the data set (repeatable).",
+        ),
+    )
+    step: str | None = field(
+        default=None,
+        metadata=option(
+            "--step",
+            help="Training step: two-phase, n-critic, ... (default: the loss's, model's or data set's; else two-phase).",
+        ),
+    )
+    step_options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=option(
+            "--step-option",
+            help="KEY=VALUE passed to the step, e.g. n=5 (repeatable).",
+        ),
+    )
+    regularizers: list[str] = field(
+        default_factory=list,
+        metadata=option(
+            "--regularizer",
+            help="Add a regulariser to D's or G's loss (repeatable): r1, r2, ...",
+        ),
+    )
+    regularizer_options: dict[str, dict[str, Any]] = field(
+        default_factory=dict,
+        metadata=option(
+            "--regularizer-option",
+            metavar="NAME.KEY=VALUE",
+            parse=named_key_values,
+            help="NAME.KEY=VALUE passed to a regulariser, e.g. r1.gamma=5 (repeatable).",
+        ),
+    )
+    augment: str | None = field(
+        default=None,
+        metadata=option(
+            "--augment",
+            help="Augment D's real and fake inputs: diffaugment, ...",
+        ),
+    )
+    augment_options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=option(
+            "--augment-option",
+            help="KEY=VALUE passed to the augmentation, e.g. policy=translation,cutout (repeatable).",
+        ),
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

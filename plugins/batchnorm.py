@@ -32,15 +32,21 @@ BATCHNORM_DEFAULTS = {"latent_dim": 100, "batch_size": 64, "lr": 5e-4, "beta1": 
 def register_generators(register):
     # fp32 until bf16 is measured on three seeds (one so far; ``--precision auto`` is for the models measured as good in bf16:
     # docs/quality.md, "bf16 against fp32")
-    register("batchnorm", batchnorm_generator,
-             help="MLP 256-512-1024 of Linear + BatchNorm1d, LeakyReLU(0.2), tanh (BatchNorm-generator tutorial)",
-             defaults={**BATCHNORM_DEFAULTS, "precision": "fp32"})
+    register(
+        "batchnorm",
+        batchnorm_generator,
+        help="MLP 256-512-1024 of Linear + BatchNorm1d, LeakyReLU(0.2), tanh (BatchNorm-generator tutorial)",
+        defaults={**BATCHNORM_DEFAULTS, "precision": "fp32"},
+    )
 
 
 @hookimpl
 def register_discriminators(register):
-    register("batchnorm", batchnorm_discriminator,
-             help="MLP 1024-512-256, LeakyReLU(0.2), no dropout (BatchNorm-generator tutorial)")
+    register(
+        "batchnorm",
+        batchnorm_discriminator,
+        help="MLP 1024-512-256, LeakyReLU(0.2), no dropout (BatchNorm-generator tutorial)",
+    )
 
 
 def batchnorm_generator(spec):
@@ -73,7 +79,9 @@ def batchnorm_discriminator(spec):
     if noise < 0:
         from ganframe import UsageError
 
-        raise UsageError(f"Option 'instance_noise={noise}' for model 'batchnorm' must be >= 0 (a standard deviation; 0 turns it off).")
+        raise UsageError(
+            f"Option 'instance_noise={noise}' for model 'batchnorm' must be >= 0 (a standard deviation; 0 turns it off)."
+        )
     return nn.Sequential(
         *([_instance_noise(noise)] if noise > 0 else []),
         nn.Flatten(),

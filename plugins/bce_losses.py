@@ -11,7 +11,9 @@ from ganframe import hookimpl
 @hookimpl
 def register_losses(register):
     register("bce", BCELoss, help="binary cross-entropy, non-saturating G loss (docs 000-004)")
-    register("bce-smooth", SmoothBCELoss, help="BCE with one-sided label smoothing: D's real target --smooth 0.9 (doc 003)")
+    register(
+        "bce-smooth", SmoothBCELoss, help="BCE with one-sided label smoothing: D's real target --smooth 0.9 (doc 003)"
+    )
     register("minimax", MinimaxLoss, help="original saturating G loss: minimise log(1 - D(G(z))) (doc 004)")
 
 

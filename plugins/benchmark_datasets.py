@@ -19,8 +19,15 @@ Both read ``subset`` / ``subset_seed`` (:mod:`ganframe_builtins.subsets`).
 from ganframe import hookimpl
 
 CIFAR_FOLDER = "cifar-10-batches-py"
-CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
-               "batches.meta")
+CIFAR_FILES = (
+    "data_batch_1",
+    "data_batch_2",
+    "data_batch_3",
+    "data_batch_4",
+    "data_batch_5",
+    "test_batch",
+    "batches.meta",
+)
 CIFAR_ARCHIVE = "cifar-10-python.tar.gz"
 CELEBA_FOLDER = "celeba"
 CELEBA_IMAGES = "img_align_celeba"

@@ -25,7 +25,8 @@ def register_generators(register):
         cgan_generator,
         help="MLP G with a 16-d label embedding concatenated to the noise (doc 001)",
         conditional=True,
-        defaults=CGAN_DEFAULTS)
+        defaults=CGAN_DEFAULTS,
+    )
 
 
 @hookimpl

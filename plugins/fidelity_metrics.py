@@ -130,7 +130,9 @@ class InceptionScore(InceptionMetric):
 
         logits = self.features.sample_features(samples)["logits_unbiased"]
         if len(logits) < self.splits:
-            raise UsageError(f"'is' splits {len(logits)} samples into {self.splits} parts; score more samples or lower is.splits.")
+            raise UsageError(
+                f"'is' splits {len(logits)} samples into {self.splits} parts; score more samples or lower is.splits."
+            )
         figures = isc_features_to_metric(logits, splits=self.splits)
         return {"is_mean": figures[KEY_METRIC_ISC_MEAN], "is_std": figures[KEY_METRIC_ISC_STD]}
 

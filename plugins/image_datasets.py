@@ -65,8 +65,9 @@ def _open(dataset_class, spec, num_classes):
     cause = None
     if len(present) == len(files):
         try:
-            problem = idx_problem(raw, [name for name in files if name.startswith("train" if spec.train else "t10k")],
-                                  num_classes)
+            problem = idx_problem(
+                raw, [name for name in files if name.startswith("train" if spec.train else "t10k")], num_classes
+            )
             if problem is None:
                 return dataset_class(root=str(root), train=spec.train, download=False)
         except Exception as exc:  # truncated or corrupt IDX files torchvision refuses
@@ -111,15 +112,19 @@ def idx_header(path, dims: int) -> tuple[list[int], str | None]:
     expected = (IDX_UBYTE << 8) | dims
     if magic != expected:
         what = "images" if dims == 3 else "labels"
-        return [], (f"{path.name} starts with the magic number 0x{magic:08x} ({magic}), but an IDX {what} file "
-                    f"starts with 0x{expected:08x} ({expected}: unsigned bytes, {dims} dimension(s))")
+        return [], (
+            f"{path.name} starts with the magic number 0x{magic:08x} ({magic}), but an IDX {what} file "
+            f"starts with 0x{expected:08x} ({expected}: unsigned bytes, {dims} dimension(s))"
+        )
     sizes = list(struct.unpack(f">{dims}I", header[4:]))
     if 0 in sizes:
         return sizes, f"{path.name} declares {' x '.join(map(str, sizes))} values: an empty data set or image"
     if size != header_size + prod(sizes):
         shape = " x ".join(map(str, sizes))
-        return sizes, (f"{path.name} is {size} bytes long, but its header declares {shape} values after the "
-                       f"{header_size}-byte header, {header_size + prod(sizes)} bytes in all")
+        return sizes, (
+            f"{path.name} is {size} bytes long, but its header declares {shape} values after the "
+            f"{header_size}-byte header, {header_size + prod(sizes)} bytes in all"
+        )
     return sizes, None
 
 
@@ -134,11 +139,15 @@ def idx_problem(raw, names: list[str], num_classes: int) -> str | None:
     if problem:
         return problem
     if image_sizes[0] != label_sizes[0]:
-        return (f"{images_name} holds {image_sizes[0]} images but {labels_name} holds {label_sizes[0]} labels; "
-                "the two files of a split must have one label per image")
+        return (
+            f"{images_name} holds {image_sizes[0]} images but {labels_name} holds {label_sizes[0]} labels; "
+            "the two files of a split must have one label per image"
+        )
     labels = (raw / labels_name).read_bytes()[8:]
     if labels and max(labels) >= num_classes:
         bad = next(i for i, label in enumerate(labels) if label >= num_classes)
-        return (f"{labels_name} has label {labels[bad]} at index {bad}, but this data set has {num_classes} "
-                f"classes (labels 0 to {num_classes - 1})")
+        return (
+            f"{labels_name} has label {labels[bad]} at index {bad}, but this data set has {num_classes} "
+            f"classes (labels 0 to {num_classes - 1})"
+        )
     return None

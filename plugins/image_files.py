@@ -75,8 +75,10 @@ def decode(path: Path, decoding: Decoding):
                 # let the JPEG decoder shrink by 1/2, 1/4, 1/8 when the image is much larger: far
                 # cheaper, and still at least the target size before the final resize
                 scale = decoding.size / min(image.size)
-                image.draft("RGB" if decoding.channels == 3 else "L",
-                            (max(1, round(image.size[0] * scale)), max(1, round(image.size[1] * scale))))
+                image.draft(
+                    "RGB" if decoding.channels == 3 else "L",
+                    (max(1, round(image.size[0] * scale)), max(1, round(image.size[1] * scale))),
+                )
             image = image.convert("RGB" if decoding.channels == 3 else "L")
             if decoding.crop is not None:
                 image = centre_crop(image, decoding.crop)
@@ -203,8 +205,9 @@ def load_images(folder: Path, files: list[Path], decoding: Decoding, shape: tupl
             try:
                 _write_cache(place, key, files, folder, decoding, shape, what)
             except OSError as exc:  # full disk, permissions the check could not see: try the next place
-                print(f"ganframe: could not write the image cache in {place} ({exc}); trying elsewhere",
-                      file=sys.stderr)
+                print(
+                    f"ganframe: could not write the image cache in {place} ({exc}); trying elsewhere", file=sys.stderr
+                )
                 continue
             found = _read_cache(place, key, files, folder, shape, limit)
             found.decoded_now = True
@@ -259,8 +262,14 @@ def _write_cache(place, key, files, folder, decoding, shape, what) -> None:
                 handle.write(array.tobytes())
 
     atomic_write(data_path, write)
-    header = {"format": FORMAT, "version": VERSION, "count": len(files) - len(skipped), "shape": list(shape),
-              "decoding": decoding.key(), "skipped": skipped}
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "count": len(files) - len(skipped),
+        "shape": list(shape),
+        "decoding": decoding.key(),
+        "skipped": skipped,
+    }
     atomic_write(header_path, lambda handle: handle.write(json.dumps(header).encode()))
 
 
@@ -305,16 +314,27 @@ def _decode_all(files, decoding, what, where):
     from torch.utils.data import DataLoader
 
     workers = workers_for(len(files))
-    loader = DataLoader(_Decoder(files, decoding), batch_size=None, collate_fn=_as_is, num_workers=workers,
-                        prefetch_factor=32 if workers else None)
+    loader = DataLoader(
+        _Decoder(files, decoding),
+        batch_size=None,
+        collate_fn=_as_is,
+        num_workers=workers,
+        prefetch_factor=32 if workers else None,
+    )
     message = f"Decoding {len(files)} images of {what} ({where})"
     start = time.perf_counter()
     if sys.stderr.isatty():
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=Console(stderr=True), transient=True) as progress:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as progress:
             task = progress.add_task(message, total=len(files))
             for index, item in enumerate(loader):
                 progress.advance(task)
@@ -323,8 +343,7 @@ def _decode_all(files, decoding, what, where):
         print(f"ganframe: {message} ...", file=sys.stderr, flush=True)
         for index, item in enumerate(loader):
             yield index, item
-    print(f"ganframe: decoded {len(files)} images in {time.perf_counter() - start:.1f} s", file=sys.stderr,
-          flush=True)
+    print(f"ganframe: decoded {len(files)} images in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
 
 
 def _as_is(item):
@@ -357,8 +376,12 @@ def warn_skipped(skipped: list[Path], folder: Path, total: int) -> None:
     _warned.add(seen)
     named = ", ".join(str(p.relative_to(folder)) for p in skipped[:NAMED])
     more = f" and {len(skipped) - NAMED} more" if len(skipped) > NAMED else ""
-    print(f"ganframe: warning: skipped {len(skipped)} of {total} image files in {folder} that could not be read: "
-          f"{named}{more}.", file=sys.stderr, flush=True)
+    print(
+        f"ganframe: warning: skipped {len(skipped)} of {total} image files in {folder} that could not be read: "
+        f"{named}{more}.",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 class ImageFiles:

@@ -30,8 +30,11 @@ LABELS = ("auto", "subfolders", "none")
 
 @hookimpl
 def register_datasets(register):
-    register("image-folder", image_folder,
-             help="your own PNG/JPEG/WebP images: --dataset-option path=DIR (size=64, channels=3, labels=auto|subfolders|none)")
+    register(
+        "image-folder",
+        image_folder,
+        help="your own PNG/JPEG/WebP images: --dataset-option path=DIR (size=64, channels=3, labels=auto|subfolders|none)",
+    )
 
 
 def image_folder(spec):
@@ -91,9 +94,12 @@ def to_dataset(folder, files, file_labels, class_names, decoding, shape, what=No
             "truncated, corrupt or not images. Check them with an image viewer, or point path= at another folder."
         )
     if decoded.memory_mapped:
-        print(f"ganframe: the image cache {decoded.cache_file} ({decoded.data.nbytes / 1e9:.1f} GB) is larger than "
-              f"the memory limit ({image_files.memory_limit() / 1e9:.1f} GB, {image_files.MEMORY_ENV}); "
-              "memory-mapping it", file=sys.stderr)
+        print(
+            f"ganframe: the image cache {decoded.cache_file} ({decoded.data.nbytes / 1e9:.1f} GB) is larger than "
+            f"the memory limit ({image_files.memory_limit() / 1e9:.1f} GB, {image_files.MEMORY_ENV}); "
+            "memory-mapping it",
+            file=sys.stderr,
+        )
     labels = None
     if file_labels is not None:
         position = {path: i for i, path in enumerate(files)}

@@ -130,8 +130,9 @@ def to_uint8_rgb(images):
 class InceptionFeatures:
     """One torch-fidelity extractor (per extractor, weights file and device) and what it has computed."""
 
-    def __init__(self, weights: str | None, device, notify, metric: str, batch_size: int = 64,
-                 extractor: str = "inception"):
+    def __init__(
+        self, weights: str | None, device, notify, metric: str, batch_size: int = 64, extractor: str = "inception"
+    ):
         self.kind = extractor
         self.library_name, self.feature_names, self.weights_key = EXTRACTORS[extractor]
         self.weights = weights
@@ -166,8 +167,11 @@ class InceptionFeatures:
 
         try:
             return create_feature_extractor(
-                self.library_name, list(self.feature_names), cuda=self.cuda,
-                feature_extractor_weights_path=self.weights, verbose=False,
+                self.library_name,
+                list(self.feature_names),
+                cuda=self.cuda,
+                feature_extractor_weights_path=self.weights,
+                verbose=False,
             )
         except Exception as exc:  # the library raises whatever urllib / torch.load raise
             gist = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
@@ -209,7 +213,12 @@ class InceptionFeatures:
                 return item(i)
 
         return fidelity_utils.get_featuresdict_from_dataset(
-            Images(), extractor, self.batch_size, self.cuda, True, False  # save_cpu_ram: no workers (data in memory)
+            Images(),
+            extractor,
+            self.batch_size,
+            self.cuda,
+            True,
+            False,  # save_cpu_ram: no workers (data in memory)
         )
 
     def sample_features(self, samples) -> dict:
@@ -228,8 +237,10 @@ class InceptionFeatures:
 
         dataset = spec.test_set if split == "test" else spec.train_set
         if dataset is None or not len(dataset):
-            raise UsageError(f"The '{self.metric}' metric compares with the {split} split of dataset "
-                             f"'{spec.dataset}', which is empty or missing.")
+            raise UsageError(
+                f"The '{self.metric}' metric compares with the {split} split of dataset "
+                f"'{spec.dataset}', which is empty or missing."
+            )
         data = getattr(dataset, "data", None)
         checksum = tensor_checksum(data) if torch.is_tensor(data) else _files_checksum(dataset)
         weights_id = self.weights_id()
@@ -249,9 +260,17 @@ class InceptionFeatures:
         )
         features = self.features(data if torch.is_tensor(data) else dataset)
         folder = folders[0] if is_writable(folders[0]) else folders[-1]
-        _save(folder / name, {"format": CACHE_FORMAT, "version": CACHE_VERSION, "checksum": checksum,
-                              "weights": weights_id, "features": list(self.feature_names),
-                              **{k: v.float().contiguous() for k, v in features.items()}})
+        _save(
+            folder / name,
+            {
+                "format": CACHE_FORMAT,
+                "version": CACHE_VERSION,
+                "checksum": checksum,
+                "weights": weights_id,
+                "features": list(self.feature_names),
+                **{k: v.float().contiguous() for k, v in features.items()},
+            },
+        )
         spec.notify(f"Real-image {self.kind} features saved to {folder / name}")
         _real[key] = features
         return features

@@ -66,14 +66,30 @@ LOW_DIMENSIONAL_WIDTH = 256
 
 @hookimpl
 def register_generators(register):
-    register("mlp", mlp_generator, help="MLP 256-512-1024, LeakyReLU(0.2) + dropout 0.2 (none on 2-D data), tanh (MLP GAN tutorial)", defaults=MLP_DEFAULTS)
-    register("mlp-small", mlp_small_generator, help="small MLP 256-256, ReLU, tanh; latent 64, batch 100 (small MLP GAN tutorial)", defaults=MLP_SMALL_DEFAULTS)
+    register(
+        "mlp",
+        mlp_generator,
+        help="MLP 256-512-1024, LeakyReLU(0.2) + dropout 0.2 (none on 2-D data), tanh (MLP GAN tutorial)",
+        defaults=MLP_DEFAULTS,
+    )
+    register(
+        "mlp-small",
+        mlp_small_generator,
+        help="small MLP 256-256, ReLU, tanh; latent 64, batch 100 (small MLP GAN tutorial)",
+        defaults=MLP_SMALL_DEFAULTS,
+    )
 
 
 @hookimpl
 def register_discriminators(register):
-    register("mlp", mlp_discriminator, help="MLP 1024-512-256, LeakyReLU(0.2) + dropout 0.2, one logit (MLP GAN tutorial)")
-    register("mlp-small", mlp_small_discriminator, help="small MLP 256-256, LeakyReLU(0.2), one logit (small MLP GAN tutorial)")
+    register(
+        "mlp", mlp_discriminator, help="MLP 1024-512-256, LeakyReLU(0.2) + dropout 0.2, one logit (MLP GAN tutorial)"
+    )
+    register(
+        "mlp-small",
+        mlp_small_discriminator,
+        help="small MLP 256-256, LeakyReLU(0.2), one logit (small MLP GAN tutorial)",
+    )
 
 
 def leaky_relu(spec):
@@ -107,7 +123,9 @@ def network_width(spec) -> int:
     if width < 4 or width % 4:
         from ganframe import UsageError
 
-        raise UsageError(f"Model option width must be a multiple of 4 of at least 4, e.g. 1024 (G 256-512-1024); got {width}.")
+        raise UsageError(
+            f"Model option width must be a multiple of 4 of at least 4, e.g. 1024 (G 256-512-1024); got {width}."
+        )
     return width
 
 
@@ -142,7 +160,9 @@ def mlp_discriminator(spec):
     if not 0 <= dropout < 1:
         from ganframe import UsageError
 
-        raise UsageError(f"Model option d_dropout must be a probability in [0, 1), e.g. 0.2 (0: no dropout); got {dropout}.")
+        raise UsageError(
+            f"Model option d_dropout must be a probability in [0, 1), e.g. 0.2 (0: no dropout); got {dropout}."
+        )
     hidden = mlp([spec.sample_size, w, w // 2, w // 4], activation=leaky_relu(spec), dropout=DROPOUT)
     for layer in hidden:  # as in G: the layers stay at p=0
         if isinstance(layer, nn.Dropout):
@@ -175,7 +195,9 @@ def mlp_small_discriminator(spec):
     if not 0 <= dropout < 1:
         from ganframe import UsageError
 
-        raise UsageError(f"Option 'd_dropout={dropout}' for model 'mlp-small' must be in [0, 1) (a dropout probability; 0 turns it off).")
+        raise UsageError(
+            f"Option 'd_dropout={dropout}' for model 'mlp-small' must be in [0, 1) (a dropout probability; 0 turns it off)."
+        )
     return nn.Sequential(
         nn.Flatten(),
         *mlp([spec.sample_size, 256, 256], activation=leaky_relu(spec), dropout=dropout),

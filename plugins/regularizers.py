@@ -35,10 +35,14 @@ class R1:
         self.interval = spec.options.get("interval", 1)
         name = type(self).__name__.lower()
         if self.gamma < 0:
-            raise UsageError(f"--regularizer-option {name}.gamma={self.gamma} must be 0 or more (Mescheder et al. use 10).")
+            raise UsageError(
+                f"--regularizer-option {name}.gamma={self.gamma} must be 0 or more (Mescheder et al. use 10)."
+            )
         if self.interval < 1:
-            raise UsageError(f"--regularizer-option {name}.interval={self.interval} must be a whole number >= 1 "
-                             "(1: every D update; StyleGAN2's lazy regularisation uses 16).")
+            raise UsageError(
+                f"--regularizer-option {name}.interval={self.interval} must be a whole number >= 1 "
+                "(1: every D update; StyleGAN2's lazy regularisation uses 16)."
+            )
 
     def penalty(self, inputs):
         import torch

@@ -26,5 +26,7 @@ def n_critic(spec):
 
     n = spec.options.get("n", 5)
     if n < 1:
-        raise UsageError(f"--step-option n={n} must be a whole number >= 1 (critic updates per G update; WGAN-GP uses 5).")
+        raise UsageError(
+            f"--step-option n={n} must be a whole number >= 1 (critic updates per G update; WGAN-GP uses 5)."
+        )
     return [Phase("D", "discriminator"), Phase("G", "generator", interval=n)]

@@ -21,7 +21,11 @@ TAGS = {"d_loss": "loss/d_loss", "g_loss": "loss/g_loss", "D(x)": "D/D(x)", "D(G
 
 @hookimpl
 def register_loggers(register):
-    register("tensorboard", tensorboard_logger, help=f"TensorBoard scalars and sample grids in <run>/tensorboard ({INSTALL_HINT})")
+    register(
+        "tensorboard",
+        tensorboard_logger,
+        help=f"TensorBoard scalars and sample grids in <run>/tensorboard ({INSTALL_HINT})",
+    )
 
 
 def tensorboard_logger(run_dir, config):

@@ -27,8 +27,12 @@ RING_SAMPLES = 32000
 
 @hookimpl
 def register_datasets(register):
-    register("ring", ring, help="8 Gaussians on a circle in 2-D, no labels, generated in memory; scored by mode coverage",
-             defaults=RING_DEFAULTS)
+    register(
+        "ring",
+        ring,
+        help="8 Gaussians on a circle in 2-D, no labels, generated in memory; scored by mode coverage",
+        defaults=RING_DEFAULTS,
+    )
 
 
 def ring(spec):
@@ -61,9 +65,14 @@ def _check_ring(*, modes: int, radius: float, std: float, samples: int) -> None:
     """Options no ring can be drawn from, refused with the option's name (before any tensor is made)."""
     from ganframe import UsageError
 
-    rules = {"modes": (modes, modes >= 1, "at least 1"), "samples": (samples, samples >= 1, "at least 1"),
-             "radius": (radius, 0 < radius <= 1, "in (0, 1] (points are clamped to [-1, 1])"),
-             "std": (std, std >= 0, "0 or more")}
+    rules = {
+        "modes": (modes, modes >= 1, "at least 1"),
+        "samples": (samples, samples >= 1, "at least 1"),
+        "radius": (radius, 0 < radius <= 1, "in (0, 1] (points are clamped to [-1, 1])"),
+        "std": (std, std >= 0, "0 or more"),
+    }
     for key, (value, ok, valid) in rules.items():
         if not ok:
-            raise UsageError(f"--dataset-option {key}={value} is out of range for dataset 'ring': {key} must be {valid}.")
+            raise UsageError(
+                f"--dataset-option {key}={value} is out of range for dataset 'ring': {key} must be {valid}."
+            )

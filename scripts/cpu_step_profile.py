@@ -62,7 +62,9 @@ def ganframe_step(data_root: str, **settings):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--no-compile", action="store_true", help="skip part 2 (torch.compile takes 20-30 s per network pair)")
+    parser.add_argument(
+        "--no-compile", action="store_true", help="skip part 2 (torch.compile takes 20-30 s per network pair)"
+    )
     args = parser.parse_args()
     data_root = os.environ.get("GANFRAME_DATA", "")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), mlp/bce batch {BATCH}")
@@ -86,8 +88,10 @@ def main() -> None:
         compile_s = time.perf_counter() - started
         eager_ms = ms_per_step(eager, args.steps)
         compiled_ms = ms_per_step(compiled, args.steps)
-        print(f"{precision}: eager {eager_ms:.2f} ms, compiled {compiled_ms:.2f} ms "
-              f"({compiled_ms / eager_ms:.2f}x eager; first step with compiling {compile_s:.0f} s)")
+        print(
+            f"{precision}: eager {eager_ms:.2f} ms, compiled {compiled_ms:.2f} ms "
+            f"({compiled_ms / eager_ms:.2f}x eager; first step with compiling {compile_s:.0f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -76,9 +76,12 @@ def main() -> None:
                 seconds.append(second / n * 1000)
             finally:
                 shutil.rmtree(folder)
-        print(f"{kind:12s} {args.count} images x {args.repeats} folders: first load (decode + cache) "
-              f"{statistics.mean(firsts):.2f} s per 1,000 (runs: {', '.join(f'{v:.2f}' for v in firsts)}); "
-              f"second load (cache) {statistics.mean(seconds) * 1000:.1f} ms per 1,000", flush=True)
+        print(
+            f"{kind:12s} {args.count} images x {args.repeats} folders: first load (decode + cache) "
+            f"{statistics.mean(firsts):.2f} s per 1,000 (runs: {', '.join(f'{v:.2f}' for v in firsts)}); "
+            f"second load (cache) {statistics.mean(seconds) * 1000:.1f} ms per 1,000",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

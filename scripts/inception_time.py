@@ -43,8 +43,13 @@ def main() -> None:
         weights = Path(folder) / "random-inception.pth"
         random_weights(weights)
         cuda = args.device == "cuda"
-        network = create_feature_extractor("inception-v3-compat", ["2048", "logits_unbiased"], cuda=cuda,
-                                           feature_extractor_weights_path=str(weights), verbose=False)
+        network = create_feature_extractor(
+            "inception-v3-compat",
+            ["2048", "logits_unbiased"],
+            cuda=cuda,
+            feature_extractor_weights_path=str(weights),
+            verbose=False,
+        )
     x = torch.randint(0, 256, (args.images, 3, 64, 64), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     x = x.cuda() if cuda else x
     with torch.no_grad():
@@ -58,8 +63,10 @@ def main() -> None:
             if cuda:
                 torch.cuda.synchronize()
             seconds = time.perf_counter() - started
-            print(f"{args.device}, {threads} thread(s): {seconds / args.images:.3f} s per image "
-                  f"({args.images} images of 64x64, resized to 299x299)")
+            print(
+                f"{args.device}, {threads} thread(s): {seconds / args.images:.3f} s per image "
+                f"({args.images} images of 64x64, resized to 299x299)"
+            )
 
 
 if __name__ == "__main__":

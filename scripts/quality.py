@@ -28,8 +28,18 @@ MODELS = ("mlp", "cgan", "mlp-small", "batchnorm")
 #: options that turn a model's defaults back into the documents' settings
 DOCUMENTS = {
     "mlp": ["--loss", "bce", "--lr", "2e-4", "--beta1", "0.9", "--model-option", "slope=0.01"],
-    "cgan": ["--lr", "2e-4", "--beta1", "0.9", "--g-ema", "0", "--model-option", "slope=0.01",
-             "--model-option", "projection=false"],
+    "cgan": [
+        "--lr",
+        "2e-4",
+        "--beta1",
+        "0.9",
+        "--g-ema",
+        "0",
+        "--model-option",
+        "slope=0.01",
+        "--model-option",
+        "projection=false",
+    ],
     "mlp-small": ["--lr", "2e-4", "--beta1", "0.9", "--g-ema", "0"],
     "batchnorm": ["--loss", "bce-smooth", "--lr", "2e-4", "--beta1", "0.9", "--model-option", "output_batchnorm=true"],
 }
@@ -42,8 +52,7 @@ ganframe = partial(run_ganframe, timeout=None)
 def train(model: str, out: Path, seed: int, extra: list[str]) -> None:
     if (out / "checkpoints").is_dir():
         return
-    result = ganframe("run", "--model", model, "--epochs", "5", "--seed", str(seed),
-                      "--out", str(out), *extra)
+    result = ganframe("run", "--model", model, "--epochs", "5", "--seed", str(seed), "--out", str(out), *extra)
     if result.returncode != 0:
         sys.exit(f"training {model} failed:\n{result.stderr}")
 
@@ -58,8 +67,10 @@ def score(run: Path, mode: str | None, weights: str) -> dict:
 
 def row(model: str, doc: dict) -> str:
     label = f"{doc['label_accuracy']:.3f}" if "label_accuracy" in doc else "-"
-    return (f"| {model} | {doc['mode']}, {doc['weights']} | {doc['classes_covered']}/{doc['num_classes']} | {doc['class_kl']:.3f} "
-            f"| {doc['confidence']:.3f} | {doc['frechet_distance']:.1f} | {label} |")
+    return (
+        f"| {model} | {doc['mode']}, {doc['weights']} | {doc['classes_covered']}/{doc['num_classes']} | {doc['class_kl']:.3f} "
+        f"| {doc['confidence']:.3f} | {doc['frechet_distance']:.1f} | {label} |"
+    )
 
 
 def main() -> None:

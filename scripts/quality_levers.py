@@ -77,10 +77,21 @@ def main() -> None:
     parser.add_argument("--d-lr-scale", type=float, default=1.0, help="multiply D's learning rate")
     args = parser.parse_args()
     config = RunConfig(
-        model=args.model, generator=args.generator, discriminator=args.discriminator, sample_mode=args.sample_mode,
-        loss=args.loss, g_ema=args.g_ema, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, beta1=args.beta1, seed=args.seed, out=args.out, dataset=args.dataset,
-        data_root=os.environ.get("GANFRAME_DATA"), model_options=parse_key_values(args.model_option, "--model-option"),
+        model=args.model,
+        generator=args.generator,
+        discriminator=args.discriminator,
+        sample_mode=args.sample_mode,
+        loss=args.loss,
+        g_ema=args.g_ema,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        beta1=args.beta1,
+        seed=args.seed,
+        out=args.out,
+        dataset=args.dataset,
+        data_root=os.environ.get("GANFRAME_DATA"),
+        model_options=parse_key_values(args.model_option, "--model-option"),
         dataset_options=parse_key_values(args.dataset_option, "--dataset-option"),
     )
     train(config, get_plugins(), extra_plugins=[Levers(args)])

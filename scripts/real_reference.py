@@ -30,8 +30,10 @@ def main() -> None:
     evaluator = prepare_evaluator(train_set, test_set, args.dataset, root, device=torch.device("cpu"), notify=print)
     index = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(0))[: args.n]
     noise = torch.rand((args.n, *train_set.data.shape[1:]), generator=torch.Generator().manual_seed(0)) * 2 - 1
-    for name, images, labels in (("real training images", train_set.data[index], train_set.labels[index]),
-                                 ("uniform noise", noise, None)):
+    for name, images, labels in (
+        ("real training images", train_set.data[index], train_set.labels[index]),
+        ("uniform noise", noise, None),
+    ):
         scores = evaluator.score(images, labels)
         keep = ("classes_covered", "class_kl", "confidence", "frechet_distance", "label_accuracy")
         print(name, json.dumps({k: round(scores[k], 4) for k in keep if k in scores}))

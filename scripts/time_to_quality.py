@@ -86,14 +86,32 @@ def eval_rows(metrics: Path) -> list[dict]:
 
 def ganframe_time(target: Target, seed: int, out: Path, extra: list[str]) -> Result:
     run_dir = out / f"ganframe-{target.model}-{target.dataset}-seed{seed}"
-    command = [sys.executable, "-m", "ganframe", "run", "--model", target.model, "--dataset", target.dataset,
-               "--eval-every", "1", "--epochs", str(target.max_epochs), "--seed", str(seed),
-               "--out", str(run_dir), *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "ganframe",
+        "run",
+        "--model",
+        target.model,
+        "--dataset",
+        target.dataset,
+        "--eval-every",
+        "1",
+        "--epochs",
+        str(target.max_epochs),
+        "--seed",
+        str(seed),
+        "--out",
+        str(run_dir),
+        *extra,
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     reached: dict | None = None
     while process.poll() is None and reached is None:
         time.sleep(0.5)
-        reached = next((r for r in eval_rows(run_dir / "metrics.jsonl") if target.met(r.get("eval/" + target.metric))), None)
+        reached = next(
+            (r for r in eval_rows(run_dir / "metrics.jsonl") if target.met(r.get("eval/" + target.metric))), None
+        )
     if reached is not None and process.poll() is None:
         process.send_signal(signal.SIGINT)
     _, stderr = process.communicate()
@@ -127,8 +145,13 @@ def hand_time(target: Target, seed: int) -> Result:
             loop.step(images, labels if loop.conditional else None)
         seconds += time.perf_counter() - started
         samples, sample_labels = draw_samples(
-            Conditioned(loop.generator, loop.conditional), latent_dim=loop.latent_dim, num_classes=10,
-            n=2000, seed=seed, mode="eval", device=device,
+            Conditioned(loop.generator, loop.conditional),
+            latent_dim=loop.latent_dim,
+            num_classes=10,
+            n=2000,
+            seed=seed,
+            mode="eval",
+            device=device,
         )
         figure = score(samples, sample_labels)[target.metric]
         print(f"  hand loop epoch {epoch}: {target.metric} {figure:.3f} after {seconds:.0f} s", flush=True)
@@ -176,7 +199,7 @@ def _ring_hand_loop(seed: int):
     def batches():
         permutation = torch.randperm(len(data), generator=order)
         for start in range(0, len(data) - 63, 64):
-            yield data[permutation[start:start + 64]], None
+            yield data[permutation[start : start + 64]], None
 
     dataset = ring(DatasetSpec(root=Path("."), train=True, options=Options({})))
     return loop, batches, lambda samples, _labels: dataset.quality_metrics(samples)

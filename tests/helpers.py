@@ -23,8 +23,15 @@ def build_model(registry, model: str, sample_shape=(1, 28, 28), num_classes: int
     return generator, discriminator, spec, components
 
 
-def build_step(registry, model: str = "mlp", loss: str = "bce", sample_shape=(1, 28, 28), num_classes: int = 10,
-               levers: StepLevers = StepLevers(), **config_kwargs):
+def build_step(
+    registry,
+    model: str = "mlp",
+    loss: str = "bce",
+    sample_shape=(1, 28, 28),
+    num_classes: int = 10,
+    levers: StepLevers = StepLevers(),
+    **config_kwargs,
+):
     """A TrainStep over freshly built networks, plus its parts."""
     generator, discriminator, spec, components = build_model(registry, model, sample_shape, num_classes)
     config = resolve(RunConfig(model=model, loss=loss, seed=0, **config_kwargs), components.generator.defaults)

@@ -36,8 +36,13 @@ class Site:
         self.root.mkdir(parents=True, exist_ok=True)
         self.modules: list[str] = []
 
-    def add(self, distribution: str, modules: dict[str, str], entry_points: dict[str, str] | None = None,
-            version: str = "1.0") -> Path:
+    def add(
+        self,
+        distribution: str,
+        modules: dict[str, str],
+        entry_points: dict[str, str] | None = None,
+        version: str = "1.0",
+    ) -> Path:
         """Write ``modules`` (name -> source) and a dist-info whose ``ganframe`` entry points are
         ``entry_points`` (name -> ``module``; default: one per module, named after it)."""
         for module, source in modules.items():
@@ -54,7 +59,11 @@ class Site:
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment for a subprocess that sees these distributions."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GANFRAME_") or k in ("GANFRAME_DATA", "GANFRAME_AUTO_PRECISION")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("GANFRAME_") or k in ("GANFRAME_DATA", "GANFRAME_AUTO_PRECISION")
+        }
         env["PYTHONPATH"] = os.pathsep.join([str(self.root), *filter(None, [os.environ.get("PYTHONPATH")])])
         env.update(extra)
         return env
@@ -63,7 +72,10 @@ class Site:
         """``python -m ganframe ARGS`` in a subprocess with these distributions installed."""
         return subprocess.run(
             [sys.executable, "-m", "ganframe", *map(str, args)],
-            capture_output=True, text=True, env=self.env(**env), timeout=300,
+            capture_output=True,
+            text=True,
+            env=self.env(**env),
+            timeout=300,
         )
 
 

@@ -82,4 +82,3 @@ def assert_same_training(a: Checkpoint, b: Checkpoint) -> None:
     keeps one) average of G's weights, bit for bit."""
     differ = [name for name in (*TRAINED, "generator_ema") if not same(getattr(a, name), getattr(b, name))]
     assert not differ, f"{a.path} and {b.path} differ in {differ}"
-

@@ -26,20 +26,23 @@ def refused(result, code: int) -> str:
     return said(result)
 
 
-@pytest.mark.parametrize("args, names", [
-    (["--lr", "nan"], "--lr"),
-    (["--lr", "inf"], "--lr"),
-    (["--lr", "0"], "--lr"),
-    (["--beta2", "nan"], "--beta2"),
-    (["--g-ema", "inf"], "--g-ema"),
-    (["--optimizer", "sgd", "--momentum", "-1"], "--momentum"),
-    (["--momentum", "0.9"], "--optimizer sgd"),  # momentum without SGD would be ignored silently
-    (["--seed", str(2**64)], "--seed"),
-    (["--seed", "-1"], "--seed"),
-    (["--dataset-option", "modes=0"], "modes"),
-    (["--dataset-option", "std=nan"], "std=nan"),
-    (["--loss", "bce-smooth", "--loss-option", "smooth=inf"], "smooth"),
-])
+@pytest.mark.parametrize(
+    "args, names",
+    [
+        (["--lr", "nan"], "--lr"),
+        (["--lr", "inf"], "--lr"),
+        (["--lr", "0"], "--lr"),
+        (["--beta2", "nan"], "--beta2"),
+        (["--g-ema", "inf"], "--g-ema"),
+        (["--optimizer", "sgd", "--momentum", "-1"], "--momentum"),
+        (["--momentum", "0.9"], "--optimizer sgd"),  # momentum without SGD would be ignored silently
+        (["--seed", str(2**64)], "--seed"),
+        (["--seed", "-1"], "--seed"),
+        (["--dataset-option", "modes=0"], "modes"),
+        (["--dataset-option", "std=nan"], "std=nan"),
+        (["--loss", "bce-smooth", "--loss-option", "smooth=inf"], "smooth"),
+    ],
+)
 def test_bad_numbers_are_refused_before_anything_is_created(cli, tmp_path, args, names):
     out = tmp_path / "run"
     message = refused(cli("run", *RING, "--max-steps", 2, "--out", out, *args), 2)
@@ -61,9 +64,12 @@ def test_the_largest_seed_torch_accepts_trains_and_sample_refuses_bad_seeds_and_
     result = cli("run", *RING, "--max-steps", 2, "--seed", 2**64 - 1, "--out", run)
     assert result.exit_code == 0, result.output
     (tmp_path / "some_file").write_text("x")
-    for args, expected in ((["--seed", "-1"], "--seed"), (["--seed", str(2**64)], "--seed"),
-                           (["--out", tmp_path / "some_file" / "x.png"], "is a file, not a folder"),
-                           (["--out", "/proc/ganframe-test/x.png"], "cannot be written")):
+    for args, expected in (
+        (["--seed", "-1"], "--seed"),
+        (["--seed", str(2**64)], "--seed"),
+        (["--out", tmp_path / "some_file" / "x.png"], "is a file, not a folder"),
+        (["--out", "/proc/ganframe-test/x.png"], "cannot be written"),
+    ):
         args = args if "--out" in args else [*args, "--out", tmp_path / "x.png"]
         assert expected in refused(cli("sample", run, *args), 2)
     assert cli("sample", run, "--seed", 2**64 - 1, "--out", tmp_path / "new" / "x.pt").exit_code == 0
@@ -129,13 +135,16 @@ def _empty_images(raw):
     (raw / "train-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, 256, 0, 0))
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (_empty_images, "declares 256 x 0 x 0 values"),
-    (_fewer_images, "holds 200 images but train-labels-idx1-ubyte holds 256 labels"),
-    (_bad_magic, "magic number 0x00000801"),
-    (_label_out_of_range, "label 200 at index 17"),
-    (_truncated_labels, "train-labels-idx1-ubyte is 254 bytes long"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (_empty_images, "declares 256 x 0 x 0 values"),
+        (_fewer_images, "holds 200 images but train-labels-idx1-ubyte holds 256 labels"),
+        (_bad_magic, "magic number 0x00000801"),
+        (_label_out_of_range, "label 200 at index 17"),
+        (_truncated_labels, "train-labels-idx1-ubyte is 254 bytes long"),
+    ],
+)
 def test_malformed_idx_files_are_named_when_the_data_loads(cli, tmp_path, mutate, expected):
     root = _idx_root(tmp_path, mutate)
     out = tmp_path / "run"
@@ -197,8 +206,14 @@ def test_a_read_only_disk_is_found_behind_torchs_own_error_and_explained(tmp_pat
         found = disk_failure(exc)
     assert found is not None and found.errno == errno.EROFS
     assert disk_failure(RuntimeError("unrelated")) is None
-    state = SimpleNamespace(step=7, current_epoch=2, last_checkpoint=tmp_path / "checkpoints" / "epoch-0001.pt",
-                            checkpoint_step=5, run_dir=tmp_path, world_size=1)
+    state = SimpleNamespace(
+        step=7,
+        current_epoch=2,
+        last_checkpoint=tmp_path / "checkpoints" / "epoch-0001.pt",
+        checkpoint_step=5,
+        run_dir=tmp_path,
+        world_size=1,
+    )
     message = disk_failure_message(found, state)
     assert "the file system is read-only while writing" in message and "metrics.jsonl" in message
     assert "epoch-0001.pt (step 5)" in message and f"ganframe run --resume {tmp_path}" in message

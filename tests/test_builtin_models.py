@@ -33,8 +33,15 @@ def test_mlp_matches_documents_000_001(plugin_set):
     from ganframe.run.assemble import Components, build_networks
 
     reg = plugin_set.registry
-    components = Components(reg.get("generator", "mlp"), reg.get("discriminator", "mlp"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))
-    generator, discriminator = build_networks(components, ModelSpec((1, 28, 28), 10, 100, False, Options({"slope": "0.01"})))
+    components = Components(
+        reg.get("generator", "mlp"),
+        reg.get("discriminator", "mlp"),
+        reg.get("loss", "bce"),
+        reg.get("dataset", "mnist"),
+    )
+    generator, discriminator = build_networks(
+        components, ModelSpec((1, 28, 28), 10, 100, False, Options({"slope": "0.01"}))
+    )
     assert linear_shapes(generator) == [(100, 256), (256, 512), (512, 1024), (1024, 784)]
     assert linear_shapes(discriminator) == [(784, 1024), (1024, 512), (512, 256), (256, 1)]
     for net in (generator, discriminator):
@@ -45,9 +52,7 @@ def test_mlp_matches_documents_000_001(plugin_set):
     assert isinstance(list(generator.modules())[-2], nn.Tanh)
 
 
-@pytest.mark.parametrize(
-    "model, loss, g_ema", [("mlp", "bce-smooth", 0.0), ("cgan", "bce", 0.999)]
-)
+@pytest.mark.parametrize("model, loss, g_ema", [("mlp", "bce-smooth", 0.0), ("cgan", "bce", 0.999)])
 def test_mlp_and_cgan_default_to_the_measured_settings(plugin_set, model, loss, g_ema):
     """Slope 0.2, Adam lr 5e-4 and beta1 0.5 by default; mlp with label smoothing, cgan sampling
     from an average of G's weights (README "Quality of the defaults"); the documents' one option away."""
@@ -58,7 +63,14 @@ def test_mlp_and_cgan_default_to_the_measured_settings(plugin_set, model, loss, 
     for net in (generator, discriminator):
         assert {m.negative_slope for m in net.modules() if isinstance(m, nn.LeakyReLU)} == {0.2}
     config = resolve(RunConfig(model=model, seed=0), components.generator.defaults)
-    assert (config.loss, config.lr, config.beta1, config.beta2, config.batch_size, config.g_ema) == (loss, 5e-4, 0.5, 0.999, 64, g_ema)
+    assert (config.loss, config.lr, config.beta1, config.beta2, config.batch_size, config.g_ema) == (
+        loss,
+        5e-4,
+        0.5,
+        0.999,
+        64,
+        g_ema,
+    )
     assert resolve_components(RunConfig(model=model), plugin_set.registry).loss.name == loss
     documents = RunConfig(model=model, seed=0, loss="bce", lr=2e-4, beta1=0.9, g_ema=0.0)
     assert resolve_components(documents, plugin_set.registry).loss.name == "bce"
@@ -106,8 +118,15 @@ def test_cgan_documents_discriminator_is_one_option_away(plugin_set):
     from ganframe.run.assemble import Components, build_networks
 
     reg = plugin_set.registry
-    components = Components(reg.get("generator", "cgan"), reg.get("discriminator", "cgan"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))
-    _, discriminator = build_networks(components, ModelSpec((1, 28, 28), 10, 100, True, Options({"projection": "false"})))
+    components = Components(
+        reg.get("generator", "cgan"),
+        reg.get("discriminator", "cgan"),
+        reg.get("loss", "bce"),
+        reg.get("dataset", "mnist"),
+    )
+    _, discriminator = build_networks(
+        components, ModelSpec((1, 28, 28), 10, 100, True, Options({"projection": "false"}))
+    )
     assert isinstance(discriminator, LabelConditioned) and not isinstance(discriminator, LabelProjected)
     assert linear_shapes(discriminator) == [(800, 1024), (1024, 512), (512, 256), (256, 1)]
     assert discriminator(torch.randn(3, 1, 28, 28), torch.tensor([1, 2, 3])).shape == (3, 1)
@@ -127,9 +146,16 @@ def build_with_options(registry, model, options):
     from ganframe.plugin.specs import ModelSpec, Options
     from ganframe.run.assemble import Components, build_networks
 
-    components = Components(registry.get("generator", model), registry.get("discriminator", model), registry.get("loss", "bce"), registry.get("dataset", "mnist"))
+    components = Components(
+        registry.get("generator", model),
+        registry.get("discriminator", model),
+        registry.get("loss", "bce"),
+        registry.get("dataset", "mnist"),
+    )
     latent_dim = components.generator.defaults.get("latent_dim", 100)
-    return build_networks(components, ModelSpec((1, 28, 28), 10, latent_dim, False, Options(options, owner=f"model '{model}'")))
+    return build_networks(
+        components, ModelSpec((1, 28, 28), 10, latent_dim, False, Options(options, owner=f"model '{model}'"))
+    )
 
 
 def test_batchnorm_matches_the_tutorial_with_output_batchnorm(plugin_set):
@@ -187,7 +213,13 @@ def test_mlp_small_and_batchnorm_default_to_the_measured_settings(plugin_set, mo
 
     _, _, _, components = build_model(plugin_set.registry, model)
     config = resolve(RunConfig(model=model, seed=0), components.generator.defaults)
-    assert (config.loss, config.lr, config.beta1, config.batch_size, config.g_ema) == ("bce", lr, 0.5, batch_size, g_ema)
+    assert (config.loss, config.lr, config.beta1, config.batch_size, config.g_ema) == (
+        "bce",
+        lr,
+        0.5,
+        batch_size,
+        g_ema,
+    )
     tutorial = resolve(RunConfig(model=model, seed=0, lr=2e-4, beta1=0.9, g_ema=0.0), components.generator.defaults)
     assert (tutorial.lr, tutorial.beta1, tutorial.g_ema) == (2e-4, 0.9, 0.0)
 
@@ -198,11 +230,18 @@ def test_model_option_reaches_the_factory_and_unknown_options_are_rejected(plugi
     from ganframe.run.assemble import Components, build_networks
 
     reg = plugin_set.registry
-    components = Components(reg.get("generator", "cgan"), reg.get("discriminator", "cgan"), reg.get("loss", "bce"), reg.get("dataset", "mnist"))
+    components = Components(
+        reg.get("generator", "cgan"),
+        reg.get("discriminator", "cgan"),
+        reg.get("loss", "bce"),
+        reg.get("dataset", "mnist"),
+    )
     generator, _ = build_networks(components, ModelSpec((1, 28, 28), 10, 100, True, Options({"embedding_dim": "8"})))
     assert generator.embeddings.embedding_dim == 8
     with pytest.raises(UsageError, match="embedding_dim"):  # the suggestion names the real option
-        build_networks(components, ModelSpec((1, 28, 28), 10, 100, True, Options({"embeding_dim": "8"}, owner="model 'cgan'")))
+        build_networks(
+            components, ModelSpec((1, 28, 28), 10, 100, True, Options({"embeding_dim": "8"}, owner="model 'cgan'"))
+        )
 
 
 def test_fast_dropout_keeps_the_distribution():

@@ -20,11 +20,21 @@ REPO = Path(__file__).resolve().parents[1]
 
 def tiny(step: int, weights: torch.Tensor | None = None) -> Checkpoint:
     """A small checkpoint holding ``weights`` as G's only tensor and ``step``."""
-    model = ModelDescription({"generator": "mlp", "discriminator": "mlp", "loss": "bce", "dataset": "ring"},
-                             (2,), 0, 4, False, False)
+    model = ModelDescription(
+        {"generator": "mlp", "discriminator": "mlp", "loss": "bce", "dataset": "ring"}, (2,), 0, 4, False, False
+    )
     weights = torch.arange(100_000, dtype=torch.float32) * step if weights is None else weights
-    return Checkpoint(config={"model": "mlp"}, model=model, generator={"w": weights}, discriminator={},
-                      g_optimizer={}, d_optimizer={}, step=step, epoch=0, batch_in_epoch=step)
+    return Checkpoint(
+        config={"model": "mlp"},
+        model=model,
+        generator={"w": weights},
+        discriminator={},
+        g_optimizer={},
+        d_optimizer={},
+        step=step,
+        epoch=0,
+        batch_in_epoch=step,
+    )
 
 
 # Rewrites one checkpoint over and over, each version's tensors filled with its number,
@@ -43,9 +53,7 @@ def _kill_mid_write(folder: Path, delay: float) -> tuple[int, list[Path]]:
     """Start the writer, SIGKILL it ``delay`` s after a temp file of a later version appears;
     returns the last version it reported complete and the temp files it left."""
     target = folder / "ckpt.pt"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(target)], cwd=REPO, stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()  # one complete version exists from here on
         assert first.strip() == "1", "the writer did not start"
@@ -263,8 +271,16 @@ def test_a_version_1_file_loads_with_every_field_and_the_layout_is_unchanged(tmp
 def test_a_version_1_file_from_before_the_optional_fields_loads_with_their_defaults(tmp_path, trained_state):
     """ganframe 0.1 wrote no average of G's weights, history, timings, counts or RNG states."""
     old = _v1_document(trained_state)
-    for key in ("generator_ema", "steps_per_epoch", "dataset_size", "world_size", "nonfinite_skipped",
-                "history", "epoch_seconds", "rng"):
+    for key in (
+        "generator_ema",
+        "steps_per_epoch",
+        "dataset_size",
+        "world_size",
+        "nonfinite_skipped",
+        "history",
+        "epoch_seconds",
+        "rng",
+    ):
         old.pop(key)
     del old["model"]["class_names"], old["model"]["model_options"]
     torch.save(old, tmp_path / "older.pt")
@@ -273,7 +289,9 @@ def test_a_version_1_file_from_before_the_optional_fields_loads_with_their_defau
     assert loaded.world_size == 1 and loaded.nonfinite_skipped == 0 and loaded.history == []
     assert loaded.model.class_names == [] and loaded.model.model_options == {}
     trained = loaded.generator_weights(average=True)  # no average kept: the trained weights
-    assert trained.keys() == old["generator"].keys() and all(torch.equal(trained[k], old["generator"][k]) for k in trained)
+    assert trained.keys() == old["generator"].keys() and all(
+        torch.equal(trained[k], old["generator"][k]) for k in trained
+    )
 
 
 def test_files_of_an_older_version_load_through_the_upgrade_chain(tmp_path, monkeypatch, trained_state):

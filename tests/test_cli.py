@@ -22,11 +22,21 @@ def test_run_on_ring_writes_the_run_directory(cli, tmp_path):
     # measured ones, README "Quality of the defaults" and "The ring example")
     from ganframe_builtins.mlp import MLP_DEFAULTS
     from ganframe_builtins.toy_datasets import RING_DEFAULTS
+
     assert config["batch_size"] == 64 and config["latent_dim"] == 100
-    assert (config["loss"], config["lr"], config["beta1"]) == (MLP_DEFAULTS["loss"], RING_DEFAULTS["lr"], MLP_DEFAULTS["beta1"])
+    assert (config["loss"], config["lr"], config["beta1"]) == (
+        MLP_DEFAULTS["loss"],
+        RING_DEFAULTS["lr"],
+        MLP_DEFAULTS["beta1"],
+    )
     assert config["components"]["dataset"] == "ganframe:ring" and config["sample_shape"] == [2]
     assert (out / "real.png").is_file() and (out / "losses.png").is_file()
-    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch-0000.png", "epoch-0001.png", "epoch-0002.png", "progress.png"]
+    assert sorted(p.name for p in (out / "samples").iterdir()) == [
+        "epoch-0000.png",
+        "epoch-0001.png",
+        "epoch-0002.png",
+        "progress.png",
+    ]
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["epoch-0001.pt", "epoch-0002.pt"]
     rows = metrics_rows(out)
     assert [r["step"] for r in rows] == [5, 10, 15, 20]  # read every 5 steps, not every step
@@ -51,8 +61,23 @@ def test_max_steps_stops_mid_epoch_with_a_checkpoint(cli, tmp_path):
 
 def test_cgan_on_real_mnist_writes_one_class_per_row(cli, tmp_path, mnist_root):
     out = tmp_path / "cgan"
-    result = cli("run", "--model", "cgan", "--loss", "bce-smooth", "--max-steps", 10, "--log-every", 5,
-                 "--data-root", mnist_root, "--seed", 1, "--out", out)
+    result = cli(
+        "run",
+        "--model",
+        "cgan",
+        "--loss",
+        "bce-smooth",
+        "--max-steps",
+        10,
+        "--log-every",
+        5,
+        "--data-root",
+        mnist_root,
+        "--seed",
+        1,
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
     assert config["loss_options"] == {}  # only options the user gave; the loss used its default smoothing
@@ -183,10 +208,14 @@ def test_run_refuses_a_non_empty_out_directory(cli, tmp_path):
 
 
 def test_sample_rejects_bad_input(cli, trained, tmp_path):
-    assert_usage_error(cli("sample", trained["cgan"], "--digit", 10, "--out", tmp_path / "x.png"),
-                       "--digit 10 is out of range", "0 to 9")
-    assert_usage_error(cli("sample", trained["mlp"], "--digit", 3, "--out", tmp_path / "x.png"),
-                       "--digit needs a conditional model")
+    assert_usage_error(
+        cli("sample", trained["cgan"], "--digit", 10, "--out", tmp_path / "x.png"),
+        "--digit 10 is out of range",
+        "0 to 9",
+    )
+    assert_usage_error(
+        cli("sample", trained["mlp"], "--digit", 3, "--out", tmp_path / "x.png"), "--digit needs a conditional model"
+    )
     assert_usage_error(cli("sample", tmp_path / "missing.pt", "--out", tmp_path / "x.png"), "does not exist")
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a checkpoint at all")

@@ -59,7 +59,9 @@ def components(out) -> dict:
 
 
 @pytest.mark.parametrize("model, loss", [("mlp-small", "ganframe:bce"), ("mlp", "ganframe:bce-smooth")])
-def test_a_plugin_registering_a_builtin_name_leaves_the_builtin_models_default_loss_alone(cli, site, tmp_path, model, loss):
+def test_a_plugin_registering_a_builtin_name_leaves_the_builtin_models_default_loss_alone(
+    cli, site, tmp_path, model, loss
+):
     site.add("gf-bce", {"gf_bce": LOSS_PLUGIN.format(name=loss.split(":")[1], help="a plugin's")})
     out = tmp_path / "run"
     result = cli("run", "--model", model, *RING, "--out", out)
@@ -68,15 +70,31 @@ def test_a_plugin_registering_a_builtin_name_leaves_the_builtin_models_default_l
 
 
 def test_a_plugin_registering_the_default_model_and_data_set_names_leaves_the_defaults_alone(cli, site, tmp_path):
-    site.add("gf-shadow", {"gf_shadow": OWN_BCE.replace("own", "mlp").replace("{loss}", "shadow-loss")
-                           + "\n@hookimpl\ndef register_datasets(register):\n"
-                             "    register('ring', 'ganframe_builtins.toy_datasets:ring')\n"})
+    site.add(
+        "gf-shadow",
+        {
+            "gf_shadow": OWN_BCE.replace("own", "mlp").replace("{loss}", "shadow-loss")
+            + "\n@hookimpl\ndef register_datasets(register):\n"
+            "    register('ring', 'ganframe_builtins.toy_datasets:ring')\n"
+        },
+    )
     out = tmp_path / "run"
     result = cli("run", "--dataset-option", "samples=640", "--dataset", "ring", "--max-steps", 2, "--out", out)
     assert result.exit_code == 2  # --dataset ring was typed: that one is ambiguous
     assert "(from --dataset ring)" in said(result) and "'ganframe:ring', 'gf-shadow:ring'" in said(result)
-    result = cli("run", "--dataset-option", "samples=640", "--loss", "bce", "--max-steps", 2, "--out", out,
-                 "--data-root", tmp_path / "no-mnist-here")  # default --model mlp and --dataset mnist: not typed
+    result = cli(
+        "run",
+        "--dataset-option",
+        "samples=640",
+        "--loss",
+        "bce",
+        "--max-steps",
+        2,
+        "--out",
+        out,
+        "--data-root",
+        tmp_path / "no-mnist-here",
+    )  # default --model mlp and --dataset mnist: not typed
     assert "ambiguous" not in said(result) and "MNIST is not available" in said(result)
 
 
@@ -115,30 +133,62 @@ def test_only_options_the_user_gave_are_recorded_and_passed_back(cli, site, tmp_
 
     site.add("split-sized", {"split_sized": SPLIT_SIZED})
     out = tmp_path / "run"
-    result = cli("run", "--dataset", "split-sized", "--model", "mlp-small", "--max-steps", 2, "--device", "cpu",
-                 "--loss", "bce-smooth", "--out", out)
+    result = cli(
+        "run",
+        "--dataset",
+        "split-sized",
+        "--model",
+        "mlp-small",
+        "--max-steps",
+        2,
+        "--device",
+        "cpu",
+        "--loss",
+        "bce-smooth",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
     assert config["dataset_options"] == {} and config["loss_options"] == {} and config["model_options"] == {}
     train, held_out = load_splits(get_plugins().registry, "split-sized", tmp_path, config["dataset_options"])
     assert (len(train), len(held_out)) == (640, 100)  # the held-out split keeps its own default
     given = tmp_path / "given"
-    assert cli("run", "--dataset", "split-sized", "--dataset-option", "samples=320", "--model", "mlp-small",
-               "--max-steps", 2, "--device", "cpu", "--out", given).exit_code == 0
+    assert (
+        cli(
+            "run",
+            "--dataset",
+            "split-sized",
+            "--dataset-option",
+            "samples=320",
+            "--model",
+            "mlp-small",
+            "--max-steps",
+            2,
+            "--device",
+            "cpu",
+            "--out",
+            given,
+        ).exit_code
+        == 0
+    )
     assert json.loads((given / "config.json").read_text())["dataset_options"] == {"samples": "320"}
     resumed = cli("run", "--resume", given, "--epochs", 1)
     assert resumed.exit_code == 0, resumed.output
     assert json.loads((given / "config.json").read_text())["dataset_options"] == {"samples": "320"}
 
 
-@pytest.mark.parametrize("labels, kwargs, message", [
-    (torch.tensor([0.0, 1.5, 2.0, 1.0]), {}, "whole class indices"),
-    (torch.tensor([0, 1, 10, 3]), {"num_classes": 10}, "label 10 at index 2"),
-    (torch.tensor([0, -1, 2, 3]), {}, "label -1 at index 1"),
-    (torch.tensor([True, False, True, True]), {}, "whole class indices"),
-    (torch.tensor([[0], [1], [2], [3]]), {}, "shape (4,)"),
-    (torch.tensor([0, 1, 2]), {}, "shape (4,)"),
-])
+@pytest.mark.parametrize(
+    "labels, kwargs, message",
+    [
+        (torch.tensor([0.0, 1.5, 2.0, 1.0]), {}, "whole class indices"),
+        (torch.tensor([0, 1, 10, 3]), {"num_classes": 10}, "label 10 at index 2"),
+        (torch.tensor([0, -1, 2, 3]), {}, "label -1 at index 1"),
+        (torch.tensor([True, False, True, True]), {}, "whole class indices"),
+        (torch.tensor([[0], [1], [2], [3]]), {}, "shape (4,)"),
+        (torch.tensor([0, 1, 2]), {}, "shape (4,)"),
+    ],
+)
 def test_in_memory_datasets_refuse_labels_a_model_cannot_use(labels, kwargs, message):
     with pytest.raises(ValueError) as info:
         InMemoryDataset(torch.zeros(4, 2), labels, **kwargs)

@@ -31,8 +31,18 @@ DDP = {"seed": 3, "lr": 2e-4, "log_every": 1}
 def torchrun(*args, plugins: str = "") -> subprocess.CompletedProcess:
     """``torchrun --standalone --nproc-per-node 2`` of ganframe (or of the test driver with ``plugins``)."""
     target = ["tests/cli_driver.py"] if plugins else ["-m", "ganframe"]
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               "--shutdown-timeout", "10", *target, *map(str, args)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "--shutdown-timeout",
+        "10",
+        *target,
+        *map(str, args),
+    ]
     env = {**os.environ, "GANFRAME_TEST_PLUGINS": plugins}
     proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -89,8 +99,9 @@ def test_two_processes_keep_identical_replicas_and_match_one_process_at_the_same
     two, one = metrics_rows(tmp_path / "ddp"), metrics_rows(tmp_path / "one")
     assert [r["step"] for r in two] == [r["step"] for r in one] == list(range(1, 11))
     for name in ("d_loss", "g_loss", "D(x)", "D(G(z))"):
-        assert torch.allclose(torch.tensor([r[name] for r in two]), torch.tensor([r[name] for r in one]),
-                              rtol=0, atol=1e-5), name
+        assert torch.allclose(
+            torch.tensor([r[name] for r in two]), torch.tensor([r[name] for r in one]), rtol=0, atol=1e-5
+        ), name
     for net in ("generator", "discriminator"):
         for key, value in getattr(reference, net).state_dict().items():
             assert torch.allclose(ranks[0]["weights"][net][key], value, rtol=0, atol=1e-5), key
@@ -137,8 +148,19 @@ def test_a_distributed_run_stopped_and_resumed_ends_bitwise_identical(tmp_path, 
 
 def test_sigterm_to_torchrun_stops_every_rank_after_the_same_step_with_a_checkpoint(tmp_path):
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               "--shutdown-timeout", "60", "-m", "ganframe", *ring_args(out, **{**DDP, "log_every": 5}, epochs=100000)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "--shutdown-timeout",
+        "60",
+        "-m",
+        "ganframe",
+        *ring_args(out, **{**DDP, "log_every": 5}, epochs=100000),
+    ]
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + TIMEOUT
@@ -150,7 +172,9 @@ def test_sigterm_to_torchrun_stops_every_rank_after_the_same_step_with_a_checkpo
     finally:
         if proc.poll() is None:
             proc.kill()
-    found = re.search(r"Stopped by SIGTERM after step (\d+) .*\n.*torchrun --nproc-per-node 2 -m ganframe run --resume", err)
+    found = re.search(
+        r"Stopped by SIGTERM after step (\d+) .*\n.*torchrun --nproc-per-node 2 -m ganframe run --resume", err
+    )
     assert found, err[-3000:]
     step = int(found.group(1))
     assert step % 5 == 0, "the ranks agree on a stop when they read metrics (every --log-every steps)"
@@ -165,7 +189,10 @@ def test_a_frozen_worker_stops_the_run_with_a_message_after_dist_timeout(tmp_pat
     result = torchrun(*ring_args(out, **DDP, epochs=2), "--dist-timeout", "5", plugins="freeze-rank-1")
     assert result.returncode != 0 and time.monotonic() - started < TIMEOUT
     said = " ".join(result.stderr.split())
-    assert "Training stopped at step 3 (epoch 1): another training process did not answer within --dist-timeout 5 s" in said, said[-3000:]
+    assert (
+        "Training stopped at step 3 (epoch 1): another training process did not answer within --dist-timeout 5 s"
+        in said
+    ), said[-3000:]
     assert "No checkpoint had been written yet" in said
     assert "Resume with: torchrun --nproc-per-node 2 -m ganframe run --resume" in said
     assert not re.search(r'File ".*ganframe/', result.stderr), "no traceback from ganframe (torchrun prints its own)"

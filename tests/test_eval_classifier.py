@@ -26,7 +26,9 @@ def splits(tmp_path, plugin_set):
 
 
 def obtain(train_set, test_set, root, notes=None):
-    return obtain_classifier(train_set, test_set, "mnist", root, device=CPU, notify=(notes if notes is not None else []).append, recipe=TINY)
+    return obtain_classifier(
+        train_set, test_set, "mnist", root, device=CPU, notify=(notes if notes is not None else []).append, recipe=TINY
+    )
 
 
 def test_checksum_follows_pixels_labels_and_shape():
@@ -125,7 +127,9 @@ def test_real_mnist_test_images_score_near_perfect(mnist_root, plugin_set):
     from ganframe.evaluation.metrics import feature_statistics
 
     train_set, test_set = load_splits(plugin_set.registry, "mnist", mnist_root)
-    model = train_classifier(train_set.data[:20000], train_set.labels[:20000], 10, recipe=Recipe(epochs=1, batch_size=64))
+    model = train_classifier(
+        train_set.data[:20000], train_set.labels[:20000], 10, recipe=Recipe(epochs=1, batch_size=64)
+    )
     mean, cov = feature_statistics(classify(model, test_set.data)[0])
     evaluator = Evaluator(model, 10, [str(d) for d in range(10)], mean, cov)
     real = evaluator.score(test_set.data, test_set.labels)

@@ -116,8 +116,19 @@ def test_missing_checkpoint_is_one_clear_error(cli, tmp_path):
 
 
 def test_eval_every_logs_the_figures_to_metrics_jsonl(cli, trained_root, tmp_path):
-    out = train_run(cli, trained_root, tmp_path / "run", "--model", "cgan", "--epochs", "3",
-                    "--eval-every", "2", "--eval-samples", "200")
+    out = train_run(
+        cli,
+        trained_root,
+        tmp_path / "run",
+        "--model",
+        "cgan",
+        "--epochs",
+        "3",
+        "--eval-every",
+        "2",
+        "--eval-samples",
+        "200",
+    )
     records = metrics_rows(out)
     evals = [r for r in records if "eval/classes_covered" in r]
     assert [r["epoch"] for r in evals] == [2, 3]  # every 2nd epoch, and after the last
@@ -127,13 +138,36 @@ def test_eval_every_logs_the_figures_to_metrics_jsonl(cli, trained_root, tmp_pat
 
 
 def test_summary_at_the_end_shows_the_latest_figures(cli, trained_root, tmp_path):
-    result = cli("run", "--data-root", trained_root, "--epochs", "2", "--seed", "0", "--out", tmp_path / "r",
-                 "--model", "cgan", "--eval-every", "1", "--eval-samples", "100")
+    result = cli(
+        "run",
+        "--data-root",
+        trained_root,
+        "--epochs",
+        "2",
+        "--seed",
+        "0",
+        "--out",
+        tmp_path / "r",
+        "--model",
+        "cgan",
+        "--eval-every",
+        "1",
+        "--eval-samples",
+        "100",
+    )
     assert result.exit_code == 0, result.output
-    summary = result.output[result.output.index("Run summary"):]
-    for text in ("finished after 8 steps, 2 epoch(s)", "final D loss", "final D(G(z))", "evaluated at",
-                 "epoch 2 (100 samples)", "classes covered (> 2%)", "label accuracy", "time per epoch",
-                 "samples/progress.png"):
+    summary = result.output[result.output.index("Run summary") :]
+    for text in (
+        "finished after 8 steps, 2 epoch(s)",
+        "final D loss",
+        "final D(G(z))",
+        "evaluated at",
+        "epoch 2 (100 samples)",
+        "classes covered (> 2%)",
+        "label accuracy",
+        "time per epoch",
+        "samples/progress.png",
+    ):
         assert text in summary
     assert "\x1b[" not in result.output, "plain text when not on a terminal"
 
@@ -153,8 +187,25 @@ def test_eval_every_does_not_change_training(cli, trained_root, tmp_path):
 
 def test_eval_every_on_ring_logs_its_mode_coverage(cli, tmp_path):
     out = tmp_path / "ring-run"
-    result = cli("run", "--dataset", "ring", "--dataset-option", "samples=640", "--epochs", "2", "--seed", "0",
-                 "--eval-every", "1", "--eval-samples", "300", "--out", out, "--data-root", tmp_path)
+    result = cli(
+        "run",
+        "--dataset",
+        "ring",
+        "--dataset-option",
+        "samples=640",
+        "--epochs",
+        "2",
+        "--seed",
+        "0",
+        "--eval-every",
+        "1",
+        "--eval-samples",
+        "300",
+        "--out",
+        out,
+        "--data-root",
+        tmp_path,
+    )
     assert result.exit_code == 0, result.output
     evals = [r for r in metrics_rows(out) if "eval/modes_covered" in r]
     assert [r["epoch"] for r in evals] == [1, 2]
@@ -162,7 +213,7 @@ def test_eval_every_on_ring_logs_its_mode_coverage(cli, tmp_path):
         assert record["eval/num_modes"] == 8 and 0 <= record["eval/modes_covered"] <= 8
         assert 0.0 <= record["eval/high_quality_share"] <= 1.0
         assert not any(key.startswith("eval/mode_counts") for key in record)
-    summary = result.output[result.output.index("Run summary"):]
+    summary = result.output[result.output.index("Run summary") :]
     assert "modes covered" in summary and "of 8" in summary and "high-quality samples" in summary
     assert not (tmp_path / "ganframe-classifiers").exists()
 

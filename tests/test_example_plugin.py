@@ -19,8 +19,21 @@ def example_installed():
 
 def test_dcgan_with_wgan_gp_trains_20_steps_on_mnist(example_installed, mnist_root, tmp_path):
     out = tmp_path / "run"
-    rows = check_training("--model", "dcgan", "--loss", "wgan-gp", "--max-steps", "20", "--log-every", "5",
-                          "--seed", "0", "--data-root", str(mnist_root), out=out)
+    rows = check_training(
+        "--model",
+        "dcgan",
+        "--loss",
+        "wgan-gp",
+        "--max-steps",
+        "20",
+        "--log-every",
+        "5",
+        "--seed",
+        "0",
+        "--data-root",
+        str(mnist_root),
+        out=out,
+    )
     assert [row["step"] for row in rows] == [5, 10, 15, 20]
     config = json.loads((out / "config.json").read_text())
     text = json.dumps(config)

@@ -68,8 +68,16 @@ def test_fast_and_plain_weights_stay_together(plugin_set, tiny_root):
 
 @pytest.mark.parametrize("model", ["mlp", "cgan"])
 def test_bf16_trains_with_finite_losses(plugin_set, tiny_root, tmp_path, model):
-    config = RunConfig(model=model, precision="bf16", data_root=str(tiny_root), max_steps=12, log_every=4, seed=0,
-                       batch_size=32, out=str(tmp_path / "run"))
+    config = RunConfig(
+        model=model,
+        precision="bf16",
+        data_root=str(tiny_root),
+        max_steps=12,
+        log_every=4,
+        seed=0,
+        batch_size=32,
+        out=str(tmp_path / "run"),
+    )
     state = train(config, plugin_set, stream=io.StringIO(), interactive=False)
     assert state.step == 12
     assert all(math.isfinite(row[k]) for row in state.history for k in ("d_loss", "g_loss"))

@@ -63,13 +63,15 @@ def small_inception(monkeypatch):
 
 def rgb_images(n, seed, channels=3, size=16):
     g = torch.Generator().manual_seed(seed)
-    return InMemoryDataset(torch.randint(0, 256, (n, channels, size, size), dtype=torch.uint8, generator=g),
-                           torch.arange(n) % 2)
+    return InMemoryDataset(
+        torch.randint(0, 256, (n, channels, size, size), dtype=torch.uint8, generator=g), torch.arange(n) % 2
+    )
 
 
 def spec_for(dataset, root, options, name="toy"):
-    return MetricSpec(dataset=name, train_set=dataset, data_root=root, options=Options(options),
-                      load_test_set=lambda: dataset)
+    return MetricSpec(
+        dataset=name, train_set=dataset, data_root=root, options=Options(options), load_test_set=lambda: dataset
+    )
 
 
 def test_to_uint8_rgb_maps_the_sample_range_and_repeats_grey():
@@ -83,7 +85,10 @@ def test_our_frechet_distance_matches_the_librarys_function():
     from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 
     g = torch.Generator().manual_seed(0)
-    a, b = torch.randn(300, 16, generator=g, dtype=torch.float64), torch.randn(200, 16, generator=g, dtype=torch.float64) * 1.5 + 0.3
+    a, b = (
+        torch.randn(300, 16, generator=g, dtype=torch.float64),
+        torch.randn(200, 16, generator=g, dtype=torch.float64) * 1.5 + 0.3,
+    )
     ours = frechet_distance(*feature_statistics(a), *feature_statistics(b))
     theirs = fid_statistics_to_metric(fid_features_to_statistics(a), fid_features_to_statistics(b), verbose=False)
     assert ours == pytest.approx(theirs["frechet_inception_distance"], rel=1e-6) and ours > 1
@@ -93,8 +98,12 @@ def test_every_figure_matches_torch_fidelitys_own_calculate_metrics(random_weigh
     real, fake = rgb_images(12, seed=1), rgb_images(12, seed=2)
     samples = fake.data.float() / 127.5 - 1  # what a generator returns
     figures = {}
-    for factory, options in ((fidelity_metrics.fid_metric, {}), (fidelity_metrics.kid_metric, {"subset_size": "6"}),
-                             (fidelity_metrics.is_metric, {"splits": "2"}), (fidelity_metrics.prc_metric, {"features": "inception"})):
+    for factory, options in (
+        (fidelity_metrics.fid_metric, {}),
+        (fidelity_metrics.kid_metric, {"subset_size": "6"}),
+        (fidelity_metrics.is_metric, {"splits": "2"}),
+        (fidelity_metrics.prc_metric, {"features": "inception"}),
+    ):
         metric = factory(spec_for(real, tmp_path, {"weights": str(random_weights), **options}))
         metric.prepare()
         figures.update(metric.score(samples))
@@ -110,10 +119,20 @@ def test_every_figure_matches_torch_fidelitys_own_calculate_metrics(random_weigh
             return self.data[i]
 
     theirs = torch_fidelity.calculate_metrics(
-        input1=Images(fake.data), input2=Images(real.data), cuda=False, fid=True, kid=True, isc=True, prc=True,
+        input1=Images(fake.data),
+        input2=Images(real.data),
+        cuda=False,
+        fid=True,
+        kid=True,
+        isc=True,
+        prc=True,
         feature_extractor="inception-v3-compat",  # prc defaults to VGG16 there as here; both compared on Inception
-        kid_subset_size=6, isc_splits=2, feature_extractor_weights_path=str(random_weights), cache=False,
-        verbose=False, save_cpu_ram=True,
+        kid_subset_size=6,
+        isc_splits=2,
+        feature_extractor_weights_path=str(random_weights),
+        cache=False,
+        verbose=False,
+        save_cpu_ram=True,
     )
     assert all(math.isfinite(v) for v in figures.values()) and figures["fid"] > 0
     assert figures["fid"] == pytest.approx(theirs["frechet_inception_distance"], rel=1e-4)
@@ -148,7 +167,9 @@ def test_real_features_are_computed_once_and_cached_beside_the_data(random_weigh
     second.prepare()
     assert second.score(samples)["kid_mean"] == pytest.approx(value)
     assert calls == [10, 7, 7], "the real images were read from the cache, the samples again"
-    prc = fidelity_metrics.prc_metric(spec_for(real, tmp_path, {"weights": str(random_weights), "features": "inception"}))
+    prc = fidelity_metrics.prc_metric(
+        spec_for(real, tmp_path, {"weights": str(random_weights), "features": "inception"})
+    )
     prc.score(samples)
     assert calls == [10, 7, 7], "a second metric on the same samples reuses their features"
     changed = rgb_images(10, seed=5)
@@ -159,11 +180,21 @@ def test_real_features_are_computed_once_and_cached_beside_the_data(random_weigh
 def test_the_kit_passes_each_metric_and_they_decline_points(random_weights, tmp_path):
     data = rgb_images(12, seed=6, channels=1)  # grey images are repeated to 3 channels
     ring = InMemoryDataset(torch.rand(20, 2) * 2 - 1)
-    for name, options in (("fid", {}), ("kid", {"kid.subset_size": "4"}), ("is", {"is.splits": "2"}),
-                          ("prc", {"prc.features": "inception"})):
+    for name, options in (
+        ("fid", {}),
+        ("kid", {"kid.subset_size": "4"}),
+        ("is", {"is.splits": "2"}),
+        ("prc", {"prc.features": "inception"}),
+    ):
         options = {key.split(".", 1)[-1]: value for key, value in options.items()}
-        figures = check_metric(name, dataset=data, root=tmp_path, options={"weights": str(random_weights), **options},
-                               unsupported=[ring], n=8)
+        figures = check_metric(
+            name,
+            dataset=data,
+            root=tmp_path,
+            options={"weights": str(random_weights), **options},
+            unsupported=[ring],
+            n=8,
+        )
         assert figures and all(math.isfinite(v) for v in figures.values())
 
 
@@ -182,8 +213,9 @@ def mnist_run(tmp_path_factory, trained_root):
     from ganframe.cli import app
 
     out = tmp_path_factory.mktemp("fidelity") / "run"
-    result = CliRunner().invoke(app, ["run", "--data-root", str(trained_root), "--epochs", "1", "--seed", "0",
-                                      "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["run", "--data-root", str(trained_root), "--epochs", "1", "--seed", "0", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -222,7 +254,9 @@ def test_prc_uses_vgg16_by_default_and_names_its_weights_file_offline(monkeypatc
 
 
 def test_a_missing_or_wrong_weights_file_is_a_usage_error(cli, mnist_run, tmp_path):
-    result = cli("eval", mnist_run, "--n", "8", "--metrics", "fid", "--metric-option", f"weights={tmp_path / 'nope.pth'}")
+    result = cli(
+        "eval", mnist_run, "--n", "8", "--metrics", "fid", "--metric-option", f"weights={tmp_path / 'nope.pth'}"
+    )
     assert result.exit_code == 2 and "no such file" in said(result)
     wrong = tmp_path / "wrong.pth"
     torch.save({"fc.weight": torch.zeros(2, 2)}, wrong)
@@ -231,17 +265,41 @@ def test_a_missing_or_wrong_weights_file_is_a_usage_error(cli, mnist_run, tmp_pa
 
 
 def test_eval_scores_fid_kid_is_prc_end_to_end_with_a_weights_file(cli, mnist_run, random_weights):
-    result = cli("eval", mnist_run, "--n", "16", "--json", "--metrics", "fid,kid,is,prc",
-                 "--metric-option", f"weights={random_weights}", "--metric-option", "kid.subset_size=8",
-                 "--metric-option", "is.splits=2", "--metric-option", "prc.features=inception")
+    result = cli(
+        "eval",
+        mnist_run,
+        "--n",
+        "16",
+        "--json",
+        "--metrics",
+        "fid,kid,is,prc",
+        "--metric-option",
+        f"weights={random_weights}",
+        "--metric-option",
+        "kid.subset_size=8",
+        "--metric-option",
+        "is.splits=2",
+        "--metric-option",
+        "prc.features=inception",
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert list(doc["metrics"]) == ["fid", "kid", "is", "prc"]
     for key in ("fid", "kid_mean", "kid_std", "is_mean", "is_std", "precision", "recall", "f_score"):
         assert math.isfinite(doc[key]), key
     assert "classes_covered" not in doc  # only what was asked for
-    table = cli("eval", mnist_run, "--n", "16", "--metrics", "kid", "--metric-option", f"weights={random_weights}",
-                "--metric-option", "subset_size=8")
+    table = cli(
+        "eval",
+        mnist_run,
+        "--n",
+        "16",
+        "--metrics",
+        "kid",
+        "--metric-option",
+        f"weights={random_weights}",
+        "--metric-option",
+        "subset_size=8",
+    )
     assert table.exit_code == 0 and "kid_mean" in table.output
 
 
@@ -249,10 +307,29 @@ def test_eval_every_logs_inception_figures_during_training(cli, trained_root, ra
     from tests.runs import metrics_rows
 
     out = tmp_path / "run"
-    result = cli("run", "--data-root", trained_root, "--epochs", "1", "--seed", "0", "--out", out,
-                 "--eval-every", "1", "--eval-samples", "16", "--eval-metrics", "kid,is",
-                 "--eval-metric-option", f"weights={random_weights}", "--eval-metric-option", "kid.subset_size=8",
-                 "--eval-metric-option", "is.splits=2")
+    result = cli(
+        "run",
+        "--data-root",
+        trained_root,
+        "--epochs",
+        "1",
+        "--seed",
+        "0",
+        "--out",
+        out,
+        "--eval-every",
+        "1",
+        "--eval-samples",
+        "16",
+        "--eval-metrics",
+        "kid,is",
+        "--eval-metric-option",
+        f"weights={random_weights}",
+        "--eval-metric-option",
+        "kid.subset_size=8",
+        "--eval-metric-option",
+        "is.splits=2",
+    )
     assert result.exit_code == 0, result.output
     evals = [row for row in metrics_rows(out) if "eval/kid_mean" in row]
     assert len(evals) == 1 and evals[0]["eval/train_seconds"] > 0

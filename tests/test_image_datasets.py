@@ -152,8 +152,9 @@ def read_only(tmp_path):
         path.chmod(stat.S_IRWXU)
 
 
-def test_read_only_data_without_a_cache_decodes_in_memory_or_falls_back_to_a_dataloader(pets, tmp_path, read_only,
-                                                                                      monkeypatch, capsys):
+def test_read_only_data_without_a_cache_decodes_in_memory_or_falls_back_to_a_dataloader(
+    pets, tmp_path, read_only, monkeypatch, capsys
+):
     read_only(pets, tmp_path / "cache")  # the data and the per-user cache ($XDG_CACHE_HOME, set by conftest)
     in_memory = load(path=pets, size=16, labels="subfolders")
     assert isinstance(in_memory, InMemoryDataset) and not (pets / image_files.CACHE_FOLDER).exists()
@@ -178,18 +179,22 @@ def test_read_only_data_caches_in_the_per_user_cache(pets, tmp_path, read_only):
     assert list((tmp_path / "cache" / "ganframe" / "data" / "image-cache").glob("*.u8"))
 
 
-@pytest.mark.parametrize("options, words", [
-    ({}, ["needs the folder", "path=DIR"]),
-    ({"path": "missing"}, ["path=missing does not exist"]),
-    ({"size": "0"}, ["size=0", "size=none"]),
-    ({"size": "big"}, ["size=big"]),
-    ({"channels": "2"}, ["channels=2", "channels=3", "channels=1"]),
-    ({"labels": "subfolder"}, ["labels=subfolder", "did you mean 'subfolders'"]),
-    ({"subset": "99"}, ["subset=99", "1 to"]),
-    ({"subset": "-1"}, ["subset=-1"]),
-    ({"subset_seed": "3"}, ["subset_seed=3", "subset=N"]),
-    ({"colour": "1"}, ["no option 'colour'"]),
-], ids=lambda v: str(v) if isinstance(v, dict) else "")
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        ({}, ["needs the folder", "path=DIR"]),
+        ({"path": "missing"}, ["path=missing does not exist"]),
+        ({"size": "0"}, ["size=0", "size=none"]),
+        ({"size": "big"}, ["size=big"]),
+        ({"channels": "2"}, ["channels=2", "channels=3", "channels=1"]),
+        ({"labels": "subfolder"}, ["labels=subfolder", "did you mean 'subfolders'"]),
+        ({"subset": "99"}, ["subset=99", "1 to"]),
+        ({"subset": "-1"}, ["subset=-1"]),
+        ({"subset_seed": "3"}, ["subset_seed=3", "subset=N"]),
+        ({"colour": "1"}, ["no option 'colour'"]),
+    ],
+    ids=lambda v: str(v) if isinstance(v, dict) else "",
+)
 def test_bad_options_are_one_paragraph_usage_errors(pets, options, words):
     given = dict(options) if not options or "path" in options else {"path": str(pets), **options}
     with pytest.raises(UsageError) as info:
@@ -237,8 +242,11 @@ def test_subset_takes_the_first_n_or_a_seeded_draw(tmp_path):
 
 def test_subset_on_mnist_cuts_the_training_split_only(tiny_root):
     def mnist_with(train, **options):
-        return mnist(DatasetSpec(root=tiny_root, train=train, download=False,
-                                 options=Options({k: str(v) for k, v in options.items()})))
+        return mnist(
+            DatasetSpec(
+                root=tiny_root, train=train, download=False, options=Options({k: str(v) for k, v in options.items()})
+            )
+        )
 
     whole = mnist_with(True)
     assert torch.equal(mnist_with(True, subset=10).data, whole.data[:10])
@@ -261,16 +269,20 @@ def write_cifar(root: Path, per_batch=4, test=3) -> Path:
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
     for name in names:
         n = test if name == "test_batch" else per_batch
-        batch = {"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), "labels": list(rng.integers(0, 10, n)),
-                 "batch_label": name}
+        batch = {
+            "data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            "labels": list(rng.integers(0, 10, n)),
+            "batch_label": name,
+        }
         (folder / name).write_bytes(pickle.dumps(batch))
     (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": CIFAR_CLASSES}))
     return folder
 
 
 def cifar(root, train=True, **options):
-    return cifar10(DatasetSpec(root=root, train=train, download=False,
-                               options=Options({k: str(v) for k, v in options.items()})))
+    return cifar10(
+        DatasetSpec(root=root, train=train, download=False, options=Options({k: str(v) for k, v in options.items()}))
+    )
 
 
 def test_cifar10_reads_its_pickled_batches_channels_first(tmp_path):
@@ -296,12 +308,19 @@ def test_cifar10_offline_names_the_files_and_where_they_go(tmp_path):
     with pytest.raises(GanframeError) as info:
         cifar(tmp_path)
     message = info.value.message
-    for word in (str(tmp_path / "cifar-10-batches-py"), "data_batch_1", "test_batch", "batches.meta",
-                 "cifar-10-python.tar.gz", "GANFRAME_DATA"):
+    for word in (
+        str(tmp_path / "cifar-10-batches-py"),
+        "data_batch_1",
+        "test_batch",
+        "batches.meta",
+        "cifar-10-python.tar.gz",
+        "GANFRAME_DATA",
+    ):
         assert word in message
 
 
 # --- CelebA: a few aligned-face-sized JPEGs and the split file ----------------------------------------
+
 
 def write_celeba(root: Path) -> Path:
     folder = root / "celeba"
@@ -318,8 +337,9 @@ def write_celeba(root: Path) -> Path:
 
 
 def faces(root, train=True, **options):
-    return celeba(DatasetSpec(root=root, train=train, download=False,
-                              options=Options({k: str(v) for k, v in options.items()})))
+    return celeba(
+        DatasetSpec(root=root, train=train, download=False, options=Options({k: str(v) for k, v in options.items()}))
+    )
 
 
 def test_celeba_crops_178_resizes_to_64_and_splits_by_the_partition_file(tmp_path):
@@ -337,12 +357,17 @@ def test_celeba_offline_names_the_files_and_where_they_go(tmp_path):
     with pytest.raises(GanframeError) as info:
         faces(tmp_path)
     message = info.value.message
-    for word in (str(tmp_path / "celeba" / "img_align_celeba"), "list_eval_partition.txt", "img_align_celeba.zip",
-                 "GANFRAME_DATA"):
+    for word in (
+        str(tmp_path / "celeba" / "img_align_celeba"),
+        "list_eval_partition.txt",
+        "img_align_celeba.zip",
+        "GANFRAME_DATA",
+    ):
         assert word in message
 
 
 # --- end to end: a folder to a run, and --resume -------------------------------------------------------
+
 
 def test_a_folder_trains_with_dcgan_and_resumes_to_the_same_weights(tmp_path, cli):
     pytest.importorskip("ganframe_dcgan")
@@ -350,9 +375,24 @@ def test_a_folder_trains_with_dcgan_and_resumes_to_the_same_weights(tmp_path, cl
     (tmp_path / "faces").mkdir()
     for i in range(64):
         Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(tmp_path / "faces" / f"{i}.png")
-    common = ["--dataset", "image-folder", "--dataset-option", f"path={tmp_path / 'faces'}", "--dataset-option",
-              "size=32", "--model", "dcgan", "--model-option", "width=8", "--batch-size", "16", "--device", "cpu",
-              "--seed", "3"]
+    common = [
+        "--dataset",
+        "image-folder",
+        "--dataset-option",
+        f"path={tmp_path / 'faces'}",
+        "--dataset-option",
+        "size=32",
+        "--model",
+        "dcgan",
+        "--model-option",
+        "width=8",
+        "--batch-size",
+        "16",
+        "--device",
+        "cpu",
+        "--seed",
+        "3",
+    ]
     whole = cli("run", *common, "--epochs", "2", "--out", tmp_path / "whole")
     assert whole.exit_code == 0, whole.output
     part = cli("run", *common, "--epochs", "1", "--out", tmp_path / "part")

@@ -34,8 +34,21 @@ def test_plugins_json_stays_json_when_a_plugin_prints(site):
 def test_eval_json_stays_json_when_the_generator_factory_prints(site, cli, trained_root, tmp_path):
     site.add("gf-loud", {"gf_loud": LOUD})
     out = tmp_path / "run"
-    trained = cli("run", "--data-root", trained_root, "--model", "mlp-small", "--generator", "loud",
-                  "--max-steps", "3", "--seed", "0", "--out", out)
+    trained = cli(
+        "run",
+        "--data-root",
+        trained_root,
+        "--model",
+        "mlp-small",
+        "--generator",
+        "loud",
+        "--max-steps",
+        "3",
+        "--seed",
+        "0",
+        "--out",
+        out,
+    )
     assert trained.exit_code == 0, trained.output
     result = cli("eval", out, "--n", "50", "--json")
     assert result.exit_code == 0, result.output

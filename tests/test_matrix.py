@@ -15,8 +15,9 @@ LOSSES = ["bce", "bce-smooth", "minimax"]
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("model", MODELS)
 def test_model_trains_with_loss_on_mnist(plugin_set, mnist_root, tmp_path, model, loss):
-    config = RunConfig(model=model, loss=loss, data_root=str(mnist_root), max_steps=6, log_every=3, seed=0,
-                       out=str(tmp_path / "run"))
+    config = RunConfig(
+        model=model, loss=loss, data_root=str(mnist_root), max_steps=6, log_every=3, seed=0, out=str(tmp_path / "run")
+    )
     state = train(config, plugin_set, stream=io.StringIO(), interactive=False)
     assert state.step == 6 and state.stop_reason == "max_steps"
     assert [row["step"] for row in state.history] == [3, 6]

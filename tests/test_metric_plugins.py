@@ -91,18 +91,27 @@ def test_a_named_metric_that_declines_is_the_error(registry, tmp_path):
 
 
 def test_metric_options_reach_every_metric_or_the_one_named(registry, tmp_path):
-    chosen = build_metrics(registry, ["modes"], dataset="ring", train_set=ring_like(), data_root=tmp_path,
-                           options={"modes.scale": "100"})
+    chosen = build_metrics(
+        registry, ["modes"], dataset="ring", train_set=ring_like(), data_root=tmp_path, options={"modes.scale": "100"}
+    )
     assert chosen[0].metric.scale == 100.0 and chosen[0].score(torch.ones(3, 2)) == {"modes_covered": 0.0}
-    chosen = build_metrics(registry, ["modes"], dataset="ring", train_set=ring_like(), data_root=tmp_path,
-                           options={"scale": "2"})
+    chosen = build_metrics(
+        registry, ["modes"], dataset="ring", train_set=ring_like(), data_root=tmp_path, options={"scale": "2"}
+    )
     assert chosen[0].metric.scale == 2.0
     with pytest.raises(UsageError, match="metric 'modes' reads no option 'scal'. Did you mean 'scale'"):
-        build_metrics(registry, ["modes"], dataset="ring", train_set=ring_like(), data_root=tmp_path,
-                      options={"modes.scal": "2"})
+        build_metrics(
+            registry, ["modes"], dataset="ring", train_set=ring_like(), data_root=tmp_path, options={"modes.scal": "2"}
+        )
     with pytest.raises(UsageError, match="is for metric 'classifier', which is not among the metrics scored"):
-        build_metrics(registry, ["modes"], dataset="ring", train_set=ring_like(), data_root=tmp_path,
-                      options={"classifier.x": "2"})
+        build_metrics(
+            registry,
+            ["modes"],
+            dataset="ring",
+            train_set=ring_like(),
+            data_root=tmp_path,
+            options={"classifier.x": "2"},
+        )
 
 
 def test_metric_names_parse_and_typos_get_a_suggestion(cli, tmp_path):
@@ -135,8 +144,21 @@ def test_eval_with_metrics_classifier_is_todays_output(cli, trained_root, tmp_pa
 
 def test_eval_every_with_a_misspelled_metric_option_fails_before_writing(cli, trained_root, tmp_path):
     out = tmp_path / "run"
-    result = cli("run", "--data-root", trained_root, "--epochs", "1", "--out", out, "--eval-every", "1",
-                 "--eval-metrics", "classifier", "--eval-metric-option", "wieghts=x")
+    result = cli(
+        "run",
+        "--data-root",
+        trained_root,
+        "--epochs",
+        "1",
+        "--out",
+        out,
+        "--eval-every",
+        "1",
+        "--eval-metrics",
+        "classifier",
+        "--eval-metric-option",
+        "wieghts=x",
+    )
     assert result.exit_code == 2 and "--eval-metric-option wieghts=x" in said(result)
     assert not out.exists()
 
@@ -145,8 +167,23 @@ def test_eval_every_with_named_metrics_logs_their_figures(cli, trained_root, tmp
     from tests.runs import metrics_rows
 
     out = tmp_path / "run"
-    result = cli("run", "--data-root", trained_root, "--epochs", "1", "--seed", "0", "--out", out,
-                 "--eval-every", "1", "--eval-samples", "50", "--eval-metrics", "classifier")
+    result = cli(
+        "run",
+        "--data-root",
+        trained_root,
+        "--epochs",
+        "1",
+        "--seed",
+        "0",
+        "--out",
+        out,
+        "--eval-every",
+        "1",
+        "--eval-samples",
+        "50",
+        "--eval-metrics",
+        "classifier",
+    )
     assert result.exit_code == 0, result.output
     evals = [r for r in metrics_rows(out) if "eval/frechet_distance" in r]
     assert len(evals) == 1 and evals[0]["eval/train_seconds"] > 0 and math.isfinite(evals[0]["eval/class_kl"])
@@ -204,13 +241,16 @@ class DeclinesVaguely:
         return {"x": 1.0}
 
 
-@pytest.mark.parametrize("factory, message", [
-    (NaNMetric, "x=nan; figures must be finite"),
-    (ShiftingKeys, "different keys"),
-    (TensorFigure, "figures must be Python floats"),
-    (AcceptsAnything, "accepted dataset 'check-metric-unsupported-0', which it was expected to decline"),
-    (DeclinesVaguely, "without naming it"),
-])
+@pytest.mark.parametrize(
+    "factory, message",
+    [
+        (NaNMetric, "x=nan; figures must be finite"),
+        (ShiftingKeys, "different keys"),
+        (TensorFigure, "figures must be Python floats"),
+        (AcceptsAnything, "accepted dataset 'check-metric-unsupported-0', which it was expected to decline"),
+        (DeclinesVaguely, "without naming it"),
+    ],
+)
 def test_check_metric_catches_broken_metrics(factory, message):
     with pytest.raises(AssertionError, match=message):
         check_metric(factory, dataset=images(), unsupported=[ring_like()])

@@ -74,7 +74,11 @@ def test_collapsed_or_empty_samples():
     centres = ring_centres()
     far = torch.full((500, 2), 5.0)
     assert mode_coverage(far, centres, STD) == {
-        "modes_covered": 0, "num_modes": 8, "high_quality_share": 0.0, "high_quality": 0, "mode_counts": [0] * 8,
+        "modes_covered": 0,
+        "num_modes": 8,
+        "high_quality_share": 0.0,
+        "high_quality": 0,
+        "mode_counts": [0] * 8,
     }
     assert mode_coverage(torch.empty(0, 2), centres, STD)["modes_covered"] == 0
 

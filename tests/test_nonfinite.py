@@ -16,8 +16,18 @@ from tests.runs import RING, metrics_rows, run
 
 def nan_config(out, *, at, which, log_every=50, **settings) -> RunConfig:
     options = {"at": at, "which": which, **settings.pop("loss_options", {})}
-    return RunConfig(out=str(out), model="mlp-small", batch_size=64, epochs=3, seed=2, loss="nan-at",
-                     loss_options=options, log_every=log_every, **RING, **settings)
+    return RunConfig(
+        out=str(out),
+        model="mlp-small",
+        batch_size=64,
+        epochs=3,
+        seed=2,
+        loss="nan-at",
+        loss_options=options,
+        log_every=log_every,
+        **RING,
+        **settings,
+    )
 
 
 @pytest.mark.parametrize("which, at, log_every, epoch", [("g_loss", "15", 50, 2), ("d_loss", "3", 2, 1)])
@@ -42,9 +52,29 @@ def test_the_cli_exits_1_with_the_message_and_no_traceback(tmp_path, cli, monkey
     import ganframe.plugin.manager
 
     monkeypatch.setattr(ganframe.plugin.manager, "_cached", fixtures_plugins.plugin_set())
-    result = cli("run", "--dataset", "ring", "--dataset-option", "samples=640", "--model", "mlp-small",
-                 "--batch-size", "64", "--epochs", "2", "--seed", "2", "--device", "cpu", "--loss", "nan-at",
-                 "--loss-option", "at=4", "--out", tmp_path / "run")
+    result = cli(
+        "run",
+        "--dataset",
+        "ring",
+        "--dataset-option",
+        "samples=640",
+        "--model",
+        "mlp-small",
+        "--batch-size",
+        "64",
+        "--epochs",
+        "2",
+        "--seed",
+        "2",
+        "--device",
+        "cpu",
+        "--loss",
+        "nan-at",
+        "--loss-option",
+        "at=4",
+        "--out",
+        tmp_path / "run",
+    )
     assert result.exit_code == 1
     text = said(result)
     assert "g_loss became nan at step 4 (epoch 1)" in text and "--on-nan skip" in text
@@ -54,8 +84,7 @@ def test_the_cli_exits_1_with_the_message_and_no_traceback(tmp_path, cli, monkey
 def test_on_nan_skip_skips_those_updates_and_counts_them(tmp_path):
     out = tmp_path / "run"
     # poison: the loss is multiplied by NaN, so an update that went ahead would make every weight NaN
-    config = nan_config(out, at="3,7,25", which="d_loss", log_every=4, on_nan="skip",
-                        loss_options={"poison": "true"})
+    config = nan_config(out, at="3,7,25", which="d_loss", log_every=4, on_nan="skip", loss_options={"poison": "true"})
     state, _ = run(config, fixtures_plugins.plugin_set())
     assert state.stop_reason == "finished" and state.step == 30
     assert state.nonfinite_skipped == 3

@@ -126,8 +126,11 @@ def test_resume_may_change_exactly_the_flagged_options(tmp_path):
         assert f"{option_name(name)}," not in resume_help() and f"{option_name(name)} may" not in resume_help()
 
     # a KEY=VALUE option conflicts only with a key the run recorded
-    recorded = {f.name: ({"a": {"k": "recorded"}} if "dict[str, dict" in str(f.type) else {"k": "recorded"})
-                for f in dataclasses.fields(RunConfig) if isinstance(getattr(RunConfig(), f.name), dict)}
+    recorded = {
+        f.name: ({"a": {"k": "recorded"}} if "dict[str, dict" in str(f.type) else {"k": "recorded"})
+        for f in dataclasses.fields(RunConfig)
+        if isinstance(getattr(RunConfig(), f.name), dict)
+    }
     saved = RunConfig(out=str(tmp_path), **recorded)
     given = RunConfig(**{f.name: sample_value(f.name) for f in dataclasses.fields(RunConfig)})
     merged = merge(saved, given, flagged, tmp_path)
@@ -153,5 +156,7 @@ def test_validate_runs_each_declared_check_naming_the_option(name, option):
 def test_readme_options_table_matches_the_declarations():
     table = in_readme(README.read_text(encoding="utf-8"))
     assert table is not None, "README.md lost its options table markers"
-    assert table == markdown(), "README's options table is stale: run python -m ganframe.cli.options_table --write README.md"
+    assert table == markdown(), (
+        "README's options table is stale: run python -m ganframe.cli.options_table --write README.md"
+    )
     assert all(f"`{opt.name}`" in table for _, opt in DECLARED)

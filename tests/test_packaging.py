@@ -21,14 +21,32 @@ def wheel(tmp_path_factory) -> Path:
     """ganframe's wheel, built from a copy of the tracked files (no build artefacts in the checkout)."""
     tmp_path = tmp_path_factory.mktemp("wheel")
     source = tmp_path / "src"
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in files:
         if (REPO / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, source / name)
-    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check",
-                            "--outdir", str(tmp_path / "dist")], cwd=source, capture_output=True, text=True)
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--skip-dependency-check",
+            "--outdir",
+            str(tmp_path / "dist"),
+        ],
+        cwd=source,
+        capture_output=True,
+        text=True,
+    )
     assert built.returncode == 0, built.stderr[-2000:]
     [path] = (tmp_path / "dist").glob("ganframe-*.whl")
     return path
@@ -48,16 +66,26 @@ def test_the_wheel_holds_ganframe_and_its_built_ins_but_not_the_example_plugin(w
 
 def test_builtins_load_from_the_installed_wheel(wheel, tmp_path):
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     code = (
         "import ganframe, ganframe_builtins\n"
         "from ganframe.plugin.manager import load_plugins\n"
         "print(ganframe_builtins.__file__)\n"
         "print(load_plugins(entry_points=False).registry.model_names())\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert str(target) in result.stdout, "imported from the checkout instead of the installed wheel"
     assert "['batchnorm', 'cgan', 'mlp', 'mlp-small']" in result.stdout

@@ -9,8 +9,18 @@ import torch
 
 from tests.helpers import said
 
-RING = ["--dataset", "ring", "--dataset-option", "samples=640", "--device", "cpu", "--model", "mlp-small",
-        "--seed", "3"]
+RING = [
+    "--dataset",
+    "ring",
+    "--dataset-option",
+    "samples=640",
+    "--device",
+    "cpu",
+    "--model",
+    "mlp-small",
+    "--seed",
+    "3",
+]
 
 RAISING = """
 from ganframe import hookimpl
@@ -127,11 +137,14 @@ def _line_of(source: str, text: str) -> int:
     return next(i for i, line in enumerate(source.splitlines(), 1) if text in line)
 
 
-@pytest.mark.parametrize("args, what", [
-    (["--model", "boom"], "generator factory"),
-    (["--dataset", "boomset"], "dataset factory"),
-    (["--logger", "boomlog"], "logger factory"),
-])
+@pytest.mark.parametrize(
+    "args, what",
+    [
+        (["--model", "boom"], "generator factory"),
+        (["--dataset", "boomset"], "dataset factory"),
+        (["--logger", "boomlog"], "logger factory"),
+    ],
+)
 def test_a_raising_factory_is_one_paragraph_naming_the_plugin(cli, site, tmp_path, args, what):
     site.add("raising-plugin", {"raising_plugin": RAISING})
     out = tmp_path / "run"
@@ -193,8 +206,9 @@ def test_a_logger_hook_with_a_wrong_argument_is_named_by_its_plugin(cli, site, t
 def test_a_loss_that_forgets_the_labels_gets_the_test_kits_message_before_training(cli, site, tiny_root, tmp_path):
     site.add("forgetful-loss", {"forgetful_loss": FORGETFUL})
     out = tmp_path / "run"
-    message = failed(cli("run", "--model", "cgan", "--loss", "forgetful", "--data-root", tiny_root,
-                         "--max-steps", 2, "--out", out))
+    message = failed(
+        cli("run", "--model", "cgan", "--loss", "forgetful", "--data-root", tiny_root, "--max-steps", 2, "--out", out)
+    )
     assert "The loss 'forgetful-loss:forgetful' of plugin 'forgetful_loss'" in message
     assert "discriminator_loss(inputs) in the discriminator phase raised TypeError" in message
     assert f"forgetful_loss.py:{_line_of(FORGETFUL, 'the labels forgotten')})" in message

@@ -47,7 +47,10 @@ def test_a_plugin_calling_sys_exit_on_import_does_not_end_the_process(site):
 
 
 def test_a_raising_register_hook_leaves_none_of_that_plugins_components(site):
-    site.add("gf-half", {"gf_half": """
+    site.add(
+        "gf-half",
+        {
+            "gf_half": """
         from ganframe import hookimpl
 
         @hookimpl
@@ -62,7 +65,9 @@ def test_a_raising_register_hook_leaves_none_of_that_plugins_components(site):
         @hookimpl
         def on_train_start(state):
             raise AssertionError("a failed plugin's lifecycle hooks must never run")
-    """})
+    """
+        },
+    )
     plugins = load_plugins()
     rec = record(plugins, "gf_half")
     assert rec.status == "failed" and rec.error.startswith("register_discriminators failed: ValueError: weights file")
@@ -72,13 +77,18 @@ def test_a_raising_register_hook_leaves_none_of_that_plugins_components(site):
 
 
 def test_a_hook_with_wrong_arguments_fails_pluggy_validation_without_breaking_others(site):
-    site.add("gf-args", {"gf_args": """
+    site.add(
+        "gf-args",
+        {
+            "gf_args": """
         from ganframe import hookimpl
 
         @hookimpl
         def register_losses(registry):
             pass
-    """})
+    """
+        },
+    )
     plugins = load_plugins()
     rec = record(plugins, "gf_args")
     assert rec.status == "failed" and "registry" in rec.error
@@ -91,7 +101,9 @@ def test_strict_mode_makes_a_broken_plugin_fatal(site, monkeypatch):
     with pytest.raises(PluginError) as info:
         load_plugins()
     assert info.value.exit_code == 1
-    assert "gf_broken" in info.value.message and "gf-broken" in info.value.message and "needs scipy" in info.value.message
+    assert (
+        "gf_broken" in info.value.message and "gf-broken" in info.value.message and "needs scipy" in info.value.message
+    )
 
 
 def test_strict_mode_without_problems_loads_normally(site, monkeypatch):
@@ -101,7 +113,10 @@ def test_strict_mode_without_problems_loads_normally(site, monkeypatch):
 
 
 def test_a_misspelled_hook_is_reported_with_the_plugin_and_the_likely_hook(site, monkeypatch):
-    site.add("gf-typo", {"gf_typo": """
+    site.add(
+        "gf-typo",
+        {
+            "gf_typo": """
         from ganframe import hookimpl
 
         @hookimpl
@@ -111,7 +126,9 @@ def test_a_misspelled_hook_is_reported_with_the_plugin_and_the_likely_hook(site,
         @hookimpl
         def register_datasets(register):
             register("typo-data", "gf_typo:x")
-    """})
+    """
+        },
+    )
     plugins = load_plugins()
     [problem] = [p for p in plugins.problems if "gf_typo" in p]
     assert "'register_loss'" in problem and "Did you mean 'register_losses'" in problem and "gf-typo" in problem
@@ -149,34 +166,51 @@ def test_two_distributions_may_use_the_same_entry_point_name(site):
     ],
 )
 def test_a_malformed_registration_fails_that_plugin_with_the_mistake_named(site, call, mistake):
-    site.add("gf-bad", {"gf_bad": f"from ganframe import hookimpl\n@hookimpl\ndef register_losses(register):\n    {call}\n"})
+    site.add(
+        "gf-bad", {"gf_bad": f"from ganframe import hookimpl\n@hookimpl\ndef register_losses(register):\n    {call}\n"}
+    )
     rec = record(load_plugins(), "gf_bad")
     assert rec.status == "failed" and mistake in rec.error
 
 
 @pytest.mark.parametrize(
     "defaults, mistake",
-    [({"latnet_dim": 64}, "Did you mean 'latent_dim'"), ({"batch_size": "64"}, "must be a int"),
-     ({"optimizer": "adamw"}, "'adam', 'sgd'"), ([64], "must be a dict"), ({"precision": "fp16"}, "'auto', 'fp32', 'bf16'")],
+    [
+        ({"latnet_dim": 64}, "Did you mean 'latent_dim'"),
+        ({"batch_size": "64"}, "must be a int"),
+        ({"optimizer": "adamw"}, "'adam', 'sgd'"),
+        ([64], "must be a dict"),
+        ({"precision": "fp16"}, "'auto', 'fp32', 'bf16'"),
+    ],
 )
 def test_generator_defaults_must_name_real_settings(site, defaults, mistake):
-    site.add("gf-defaults", {"gf_defaults": f"""
+    site.add(
+        "gf-defaults",
+        {
+            "gf_defaults": f"""
         from ganframe import hookimpl
 
         @hookimpl
         def register_generators(register):
             register("g", "gf_defaults:x", defaults={defaults!r})
-    """})
+    """
+        },
+    )
     rec = record(load_plugins(), "gf_defaults")
     assert rec.status == "failed" and mistake in rec.error
 
 
 def test_a_factory_that_cannot_be_imported_is_a_plugin_error_naming_the_component(site):
-    site.add("gf-lazy", {"gf_lazy": LOSS_PLUGIN.replace("ganframe_builtins.bce_losses:BCELoss", "gf_lazy_impl:Loss")
-                         .format(name="lazy", help="x")})
+    site.add(
+        "gf-lazy",
+        {
+            "gf_lazy": LOSS_PLUGIN.replace("ganframe_builtins.bce_losses:BCELoss", "gf_lazy_impl:Loss").format(
+                name="lazy", help="x"
+            )
+        },
+    )
     component = load_plugins().registry.get("loss", "lazy")
     with pytest.raises(PluginError) as info:
         component.load()
     message = info.value.message
     assert "gf-lazy:lazy" in message and "gf_lazy_impl:Loss" in message and "ModuleNotFoundError" in message
-

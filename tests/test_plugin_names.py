@@ -59,10 +59,13 @@ def test_a_built_in_name_cannot_be_silently_replaced(site, monkeypatch):
 
 
 def test_one_distribution_registering_a_name_twice_keeps_the_first(site):
-    site.add("gf-twice", {
-        "gf_twice_a": LOSS_PLUGIN.format(name="twice", help="first"),
-        "gf_twice_b": LOSS_PLUGIN.format(name="twice", help="second"),
-    })
+    site.add(
+        "gf-twice",
+        {
+            "gf_twice_a": LOSS_PLUGIN.format(name="twice", help="first"),
+            "gf_twice_b": LOSS_PLUGIN.format(name="twice", help="second"),
+        },
+    )
     plugins = load_plugins()
     assert plugins.registry.get("loss", "twice").help == "first"
     assert any("registered twice" in p and "gf-twice" in p for p in plugins.problems)

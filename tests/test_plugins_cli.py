@@ -68,7 +68,9 @@ def test_run_works_beside_a_broken_plugin(bad_site, tmp_path):
 def test_strict_mode_exits_1_with_one_message_and_writes_nothing(bad_site, tmp_path):
     listing = bad_site.ganframe("plugins", GANFRAME_STRICT_PLUGINS="1")
     assert listing.returncode == 1
-    assert "gf_broken" in listing.stderr and "gf-broken" in listing.stderr and "register_discriminator" in listing.stderr
+    assert (
+        "gf_broken" in listing.stderr and "gf-broken" in listing.stderr and "register_discriminator" in listing.stderr
+    )
     assert "Traceback" not in listing.stderr and listing.stdout == ""
     out = tmp_path / "run"
     run = bad_site.ganframe("run", "--dataset", "ring", "--max-steps", "5", "--out", out, GANFRAME_STRICT_PLUGINS="1")
@@ -110,22 +112,40 @@ def test_plugins_json_shows_both_qualified_names(colliding, cli):
     assert result.exit_code == 0
     rows = [c for c in json.loads(result.stdout)["components"] if c["name"] == "shared"]
     assert sorted((c["qualified_name"], c["help"]) for c in rows) == [
-        ("gf-alpha:shared", "alpha's"), ("gf-beta:shared", "beta's")]
+        ("gf-alpha:shared", "alpha's"),
+        ("gf-beta:shared", "beta's"),
+    ]
 
 
 def test_a_model_with_only_a_generator_says_what_is_missing(site, cli, tmp_path):
-    site.add("gf-half", {"gf_half": """
+    site.add(
+        "gf-half",
+        {
+            "gf_half": """
         from ganframe import hookimpl
 
         @hookimpl
         def register_generators(register):
             register("halfgan", "ganframe_builtins.mlp:mlp_generator")
-    """})
+    """
+        },
+    )
     result = cli("run", "--model", "halfgan", "--dataset", "ring", "--out", tmp_path / "run")
     assert result.exit_code == 2
     message = said(result)
     assert "Model 'halfgan' has a generator (from gf-half) but no discriminator" in message
     assert "--discriminator NAME" in message
-    result = cli("run", "--model", "halfgan", "--discriminator", "mlp", "--dataset", "ring", "--max-steps", "1",
-                 "--out", tmp_path / "run")
+    result = cli(
+        "run",
+        "--model",
+        "halfgan",
+        "--discriminator",
+        "mlp",
+        "--dataset",
+        "ring",
+        "--max-steps",
+        "1",
+        "--out",
+        tmp_path / "run",
+    )
     assert result.exit_code == 0, result.output

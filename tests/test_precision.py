@@ -46,7 +46,12 @@ def test_cpu_bf16_is_read_from_the_cpu_flags(tmp_path, monkeypatch):
     cpuinfo.write_text("processor\t: 0\nFeatures\t: fp asimd bf16\n")  # ARM spells it differently: not AVX512-BF16
     assert "bf16" in cpu_flags(cpuinfo)
     assert cpu_flags(tmp_path / "missing") == set()  # no /proc (macOS, Windows): fp32
-    for flags, expected in [({"avx512f", "avx2"}, False), ({"avx512_bf16"}, True), ({"amx_bf16"}, True), (set(), False)]:
+    for flags, expected in [
+        ({"avx512f", "avx2"}, False),
+        ({"avx512_bf16"}, True),
+        ({"amx_bf16"}, True),
+        (set(), False),
+    ]:
         monkeypatch.setattr(precision, "cpu_flags", lambda flags=flags: flags)
         assert has_native_bf16(CPU) is expected
 
@@ -55,7 +60,9 @@ def test_cpu_bf16_is_read_from_the_cpu_flags(tmp_path, monkeypatch):
 def test_cuda_bf16_is_what_torch_says_without_emulation(monkeypatch, available, supported):
     asked = []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: asked.append(including_emulation) or supported)
+    monkeypatch.setattr(
+        torch.cuda, "is_bf16_supported", lambda including_emulation=True: asked.append(including_emulation) or supported
+    )
     assert has_native_bf16(CUDA) is (available and supported)
     assert asked == ([False] if available else [])  # emulated bf16 (pre-Ampere GPUs) is no reason for auto to pick it
 
@@ -129,7 +136,10 @@ def test_a_model_may_declare_its_precision(site, tmp_path, native):
     """A generator's ``defaults={"precision": "fp32"}`` keeps its runs in fp32 where auto means bf16."""
     from ganframe.plugin.manager import load_plugins
 
-    site.add("gf-exact", {"gf_exact": """
+    site.add(
+        "gf-exact",
+        {
+            "gf_exact": """
         from ganframe import hookimpl
 
         @hookimpl
@@ -139,13 +149,17 @@ def test_a_model_may_declare_its_precision(site, tmp_path, native):
         @hookimpl
         def register_discriminators(register):
             register("exact", "ganframe_builtins.mlp:mlp_small_discriminator")
-    """})
+    """
+        },
+    )
     native(cpu=True)
     run(ring_config(tmp_path / "exact", model="exact", max_steps=3), load_plugins())
     assert recorded(tmp_path / "exact") == ("fp32", "fp32")
 
 
-@pytest.mark.parametrize("model, expected", [("mlp", "bf16"), ("cgan", "bf16"), ("mlp-small", "bf16"), ("batchnorm", "fp32")])
+@pytest.mark.parametrize(
+    "model, expected", [("mlp", "bf16"), ("cgan", "bf16"), ("mlp-small", "bf16"), ("batchnorm", "fp32")]
+)
 def test_builtin_models_take_bf16_where_measured_as_good_as_fp32(plugin_set, native, model, expected):
     """docs/quality.md, "bf16 against fp32": batchnorm has one bf16 seed so far, so it stays fp32."""
     native(cpu=True)

@@ -72,7 +72,9 @@ def _ganframe_imports(source: str) -> set[str]:
     try:
         tree = ast.parse(source)
     except SyntaxError:  # a signature shown as prose, not code: scan its import lines alone
-        tree = ast.parse("\n".join(line.strip() for line in source.splitlines() if line.strip().startswith(("import ", "from "))))
+        tree = ast.parse(
+            "\n".join(line.strip() for line in source.splitlines() if line.strip().startswith(("import ", "from ")))
+        )
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "ganframe":
             found.add(node.module)

@@ -29,10 +29,20 @@ def test_run_writes_the_progress_strip_and_losses_plot(cli, tiny_root, tmp_path)
 
 
 def test_plain_summary_lists_losses_and_time_per_epoch(cli, tiny_root, tmp_path):
-    result = cli("run", "--data-root", tiny_root, "--epochs", "2", "--seed", "0", "--out", tmp_path / "r", "--model", "mlp-small")
-    lines = result.output[result.output.index("Run summary"):].splitlines()
+    result = cli(
+        "run", "--data-root", tiny_root, "--epochs", "2", "--seed", "0", "--out", tmp_path / "r", "--model", "mlp-small"
+    )
+    lines = result.output[result.output.index("Run summary") :].splitlines()
     labels = [line.split("  ")[1] if line.startswith("  ") else line for line in lines]
-    for label in ("stopped", "final D loss", "final G loss", "final D(x)", "final D(G(z))", "time per epoch", "pictures"):
+    for label in (
+        "stopped",
+        "final D loss",
+        "final G loss",
+        "final D(x)",
+        "final D(G(z))",
+        "time per epoch",
+        "pictures",
+    ):
         assert label in labels
     assert not any(label.startswith("classes covered") for label in labels), "no eval figures without --eval-every"
 

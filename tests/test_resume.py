@@ -109,8 +109,12 @@ def test_conflicting_options_are_one_clear_error_and_change_nothing(tmp_path, pl
     result = cli("run", "--resume", out, "--model", "cgan", "--lr", "0.01", "--dataset-option", "samples=1280")
     assert result.exit_code == 2
     message = said(result)
-    for expected in ("--model cgan (the run has mlp-small)", f"--lr 0.01 (the run has {run_lr})",
-                     "--dataset-option samples=1280", "--epochs"):
+    for expected in (
+        "--model cgan (the run has mlp-small)",
+        f"--lr 0.01 (the run has {run_lr})",
+        "--dataset-option samples=1280",
+        "--epochs",
+    ):
         assert expected in message
     assert "Traceback" not in result.output
     assert _listing(out) == before
@@ -123,8 +127,16 @@ def test_resuming_on_a_different_data_set_is_an_error(tmp_path, plugin_set):
     first = make_mnist_root(tmp_path / "data-a")
     second = make_mnist_root(tmp_path / "data-b", n_train=128)
     out = tmp_path / "digits"
-    config = RunConfig(model="mlp-small", dataset="mnist", data_root=str(first), batch_size=64, epochs=3,
-                       seed=1, out=str(out), device="cpu")
+    config = RunConfig(
+        model="mlp-small",
+        dataset="mnist",
+        data_root=str(first),
+        batch_size=64,
+        epochs=3,
+        seed=1,
+        out=str(out),
+        device="cpu",
+    )
     run(config, plugin_set)
     with pytest.raises(CheckpointError, match="256 samples.*4 steps per epoch.*128 samples"):
         run(RunConfig(data_root=str(second), epochs=4), plugin_set, resume_from=out, explicit={"data_root", "epochs"})

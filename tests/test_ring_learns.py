@@ -14,8 +14,15 @@ from tests.runs import run
 
 #: 1,000 steps of batch 64 in one epoch (one checkpoint, one picture)
 SETTINGS = {
-    "model": "mlp-small", "dataset": "ring", "dataset_options": {"samples": "64000", "std": "0.1"},
-    "max_steps": 1000, "batch_size": 64, "lr": 1e-3, "g_ema": 0.0, "device": "cpu", "log_every": 500,
+    "model": "mlp-small",
+    "dataset": "ring",
+    "dataset_options": {"samples": "64000", "std": "0.1"},
+    "max_steps": 1000,
+    "batch_size": 64,
+    "lr": 1e-3,
+    "g_ema": 0.0,
+    "device": "cpu",
+    "log_every": 500,
 }
 #: measured (2,000 samples): seed 0 8/8 modes, 89% high quality; seed 1 8/8, 46%; seed 2 2/8. One
 #: short GAN run is seed-sensitive, so the guard takes the better of two seeds: a broken step, loss
@@ -26,8 +33,15 @@ SEEDS = (0, 1)
 def coverage(state, generator) -> dict:
     from ganframe.nn.conditioning import Conditioned
 
-    samples, _ = draw_samples(Conditioned(generator, False), latent_dim=state.model_spec.latent_dim, num_classes=0,
-                              n=2000, seed=0, mode="eval", device=torch.device("cpu"))
+    samples, _ = draw_samples(
+        Conditioned(generator, False),
+        latent_dim=state.model_spec.latent_dim,
+        num_classes=0,
+        n=2000,
+        seed=0,
+        mode="eval",
+        device=torch.device("cpu"),
+    )
     return state.dataset.quality_metrics(samples)
 
 

@@ -25,7 +25,9 @@ def test_ring_brings_its_learning_rate_over_the_models(plugin_set, tmp_path):
     setup = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path)), registry)
     assert (setup.config.lr, setup.config.g_ema) == (RING_DEFAULTS["lr"], RING_DEFAULTS["g_ema"])
     assert (setup.config.loss, setup.config.beta1) == (MLP_DEFAULTS["loss"], MLP_DEFAULTS["beta1"])  # the rest: mlp's
-    explicit = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", lr=5e-4, g_ema=0.0, data_root=str(tmp_path)), registry)
+    explicit = build_setup(
+        RunConfig(dataset="ring", seed=0, device="cpu", lr=5e-4, g_ema=0.0, data_root=str(tmp_path)), registry
+    )
     assert (explicit.config.lr, explicit.config.g_ema) == (5e-4, 0.0)  # an explicit option beats the data set
 
 
@@ -34,19 +36,25 @@ def test_mlp_has_no_dropout_in_g_on_ring_and_keeps_it_on_images(plugin_set, tmp_
 
     ring = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path)), plugin_set.registry)
     assert dropouts(ring.generator) == [0.0, 0.0, 0.0] and dropouts(ring.discriminator) == [0.2, 0.2, 0.2]
-    assert "g_dropout" not in ring.config.model_options  # a default of the factory, not recorded: it follows the sample shape
+    assert (
+        "g_dropout" not in ring.config.model_options
+    )  # a default of the factory, not recorded: it follows the sample shape
     root = make_mnist_root(tmp_path / "data")
     mnist = build_setup(RunConfig(seed=0, device="cpu", data_root=str(root)), plugin_set.registry)
     assert dropouts(mnist.generator) == [0.2, 0.2, 0.2] and mnist.config.lr == 5e-4
-    old = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path),
-                                model_options={"g_dropout": "0.2"}), plugin_set.registry)
+    old = build_setup(
+        RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path), model_options={"g_dropout": "0.2"}),
+        plugin_set.registry,
+    )
     assert dropouts(old.generator) == [0.2, 0.2, 0.2]
     # the same layers either way, so checkpoints of either load into the other
     assert list(old.generator.state_dict()) == list(ring.generator.state_dict())
 
 
 def test_a_bad_g_dropout_is_a_usage_error(plugin_set, tmp_path):
-    config = RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path), model_options={"g_dropout": "1.5"})
+    config = RunConfig(
+        dataset="ring", seed=0, device="cpu", data_root=str(tmp_path), model_options={"g_dropout": "1.5"}
+    )
     with pytest.raises(UsageError, match="g_dropout must be a probability in \\[0, 1\\)"):
         build_setup(config, plugin_set.registry)
 
@@ -54,13 +62,18 @@ def test_a_bad_g_dropout_is_a_usage_error(plugin_set, tmp_path):
 def test_data_set_defaults_are_checked_like_a_generators(site):
     from ganframe.plugin.manager import load_plugins
 
-    site.add("gf-data-defaults", {"gf_data_defaults": """
+    site.add(
+        "gf-data-defaults",
+        {
+            "gf_data_defaults": """
         from ganframe import hookimpl
 
         @hookimpl
         def register_datasets(register):
             register("d", "gf_data_defaults:x", defaults={"lrr": 1e-4})
-    """})
+    """
+        },
+    )
     rec = next(p for p in load_plugins().plugins if p.name == "gf_data_defaults")
     assert rec.status == "failed" and "dataset 'd': defaults has unknown setting 'lrr'" in rec.error
 
@@ -72,14 +85,24 @@ def test_mlp_is_narrower_on_low_dimensional_samples_and_width_is_an_option(plugi
     assert linear_shapes(ring.generator) == [(100, 64), (64, 128), (128, 256), (256, 2)]
     assert linear_shapes(ring.discriminator) == [(2, 256), (256, 128), (128, 64), (64, 1)]
     assert ring.config.model_options["width"] == 256  # recorded, so a checkpoint rebuilds the same networks
-    wide = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path),
-                                 model_options={"width": "1024", "d_dropout": "0"}), plugin_set.registry)
+    wide = build_setup(
+        RunConfig(
+            dataset="ring",
+            seed=0,
+            device="cpu",
+            data_root=str(tmp_path),
+            model_options={"width": "1024", "d_dropout": "0"},
+        ),
+        plugin_set.registry,
+    )
     assert linear_shapes(wide.generator)[-1] == (1024, 2) and linear_shapes(wide.discriminator)[0] == (2, 1024)
     assert dropouts(wide.discriminator) == [0.0, 0.0, 0.0]
 
 
-@pytest.mark.parametrize("options, message", [({"width": "6"}, "width must be a multiple of 4"),
-                                              ({"d_dropout": "1"}, "d_dropout must be a probability")])
+@pytest.mark.parametrize(
+    "options, message",
+    [({"width": "6"}, "width must be a multiple of 4"), ({"d_dropout": "1"}, "d_dropout must be a probability")],
+)
 def test_bad_width_or_d_dropout_is_a_usage_error(plugin_set, tmp_path, options, message):
     config = RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path), model_options=options)
     with pytest.raises(UsageError, match=message):

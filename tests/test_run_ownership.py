@@ -18,8 +18,11 @@ from tests.runs import ring_config, run
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes (the lock file excluded: it names the last writer)."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != run_lock.LOCK_NAME}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != run_lock.LOCK_NAME
+    }
 
 
 @pytest.fixture
@@ -28,8 +31,10 @@ def holder():
     started = []
 
     def hold(run_dir: Path) -> subprocess.Popen:
-        code = ("import sys, time; from ganframe.run.lock import acquire; acquire(sys.argv[1]); "
-                "print('held', flush=True); time.sleep(120)")
+        code = (
+            "import sys, time; from ganframe.run.lock import acquire; acquire(sys.argv[1]); "
+            "print('held', flush=True); time.sleep(120)"
+        )
         proc = subprocess.Popen([sys.executable, "-c", code, str(run_dir)], stdout=subprocess.PIPE, text=True)
         started.append(proc)
         assert proc.stdout.readline().strip() == "held"

@@ -64,8 +64,9 @@ def test_phase_and_schedule_reject_malformed_steps():
 def test_counters_of_an_old_checkpoint_are_recounted_as_the_schedule_ran():
     """A checkpoint written before steps kept counters resumes at the same place in the schedule."""
     phases = [Phase("D", "discriminator"), Phase("G", "generator", interval=3)]
-    reg = Regularization.of("lazy", type("Lazy", (), {"network": "discriminator", "interval": 2,
-                                                      "penalty": lambda self, inputs: 0})())
+    reg = Regularization.of(
+        "lazy", type("Lazy", (), {"network": "discriminator", "interval": 2, "penalty": lambda self, inputs: 0})()
+    )
     ran, recounted = Schedule(phases, [reg]), Schedule(phases, [reg])
     for _ in range(7):
         ran.advance(ran.next_plan())
@@ -80,8 +81,9 @@ def test_step_option_typo_and_step_did_you_mean_are_usage_errors(cli, tmp_path):
     assert "Unknown step 'n-critc'" in said(result) and "Did you mean 'n-critic'" in said(result)
     result = cli("run", "--dataset", "ring", "--step", "n-critic", "--step-option", "m=3", "--out", tmp_path / "b")
     assert result.exit_code == 2 and "has no option 'm'" in said(result)
-    result = cli("run", "--dataset", "ring", "--regularizer", "r1", "--regularizer-option", "r2.gamma=1",
-                 "--out", tmp_path / "c")
+    result = cli(
+        "run", "--dataset", "ring", "--regularizer", "r1", "--regularizer-option", "r2.gamma=1", "--out", tmp_path / "c"
+    )
     assert result.exit_code == 2 and "names 'r2'" in said(result)
     assert "Traceback" not in result.output and not (tmp_path / "c").exists()
 
@@ -135,8 +137,16 @@ def test_r1_is_gamma_half_the_squared_input_gradient_norm_and_r2_uses_the_fakes(
     weight = torch.tensor([[1.0, -2.0]])
     real = torch.randn(5, 2, requires_grad=True)
     fake = torch.randn(5, 2, requires_grad=True)
-    inputs = LossInputs("discriminator", (real @ weight.T).squeeze(1) ** 2, (fake @ weight.T).squeeze(1), real, fake,
-                        None, None, lambda x, y: x)
+    inputs = LossInputs(
+        "discriminator",
+        (real @ weight.T).squeeze(1) ** 2,
+        (fake @ weight.T).squeeze(1),
+        real,
+        fake,
+        None,
+        None,
+        lambda x, y: x,
+    )
     r1 = R1(RegularizerSpec(Options({"gamma": "4", "interval": "16"})))
     # d/dx (w.x)^2 = 2 (w.x) w, squared norm 4 (w.x)^2 |w|^2
     expected = 4 / 2 * (4 * (real @ weight.T).squeeze(1) ** 2 * 5).mean()
@@ -256,8 +266,16 @@ def test_losses_get_extras_split_per_batch_in_the_joint_forward(plugin_set):
 
 def test_acgan_trains_end_to_end_and_its_class_head_learns(plugin_set, tiny_root, tmp_path):
     pytest.importorskip("ganframe_dcgan")
-    config = RunConfig(model="acgan", data_root=str(tiny_root), epochs=1, max_steps=3, seed=0, device="cpu",
-                       out=str(tmp_path / "acgan"), model_options={"width": "8"})
+    config = RunConfig(
+        model="acgan",
+        data_root=str(tiny_root),
+        epochs=1,
+        max_steps=3,
+        seed=0,
+        device="cpu",
+        out=str(tmp_path / "acgan"),
+        model_options={"width": "8"},
+    )
     state, _ = run(config, plugin_set)
     assert state.step == 3 and state.config.loss == "acgan"
     assert all(torch.isfinite(torch.tensor([row["d_loss"], row["g_loss"]])).all() for row in state.history)
@@ -273,17 +291,57 @@ def test_acgan_trains_end_to_end_and_its_class_head_learns(plugin_set, tiny_root
 def test_dcgan_with_wgan_gp_records_n_critic_and_the_papers_adam(cli, tiny_root, tmp_path):
     pytest.importorskip("ganframe_dcgan")
     out = tmp_path / "wgan"
-    result = cli("run", "--model", "dcgan", "--loss", "wgan-gp", "--data-root", tiny_root, "--max-steps", "5",
-                 "--model-option", "width=8", "--device", "cpu", "--seed", "1", "--out", out)
+    result = cli(
+        "run",
+        "--model",
+        "dcgan",
+        "--loss",
+        "wgan-gp",
+        "--data-root",
+        tiny_root,
+        "--max-steps",
+        "5",
+        "--model-option",
+        "width=8",
+        "--device",
+        "cpu",
+        "--seed",
+        "1",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
-    assert (config["step"], config["step_options"], config["beta1"], config["beta2"]) == ("n-critic", {"n": 5}, 0.0, 0.9)
+    assert (config["step"], config["step_options"], config["beta1"], config["beta2"]) == (
+        "n-critic",
+        {"n": 5},
+        0.0,
+        0.9,
+    )
     checkpoint = newest(out)
     assert checkpoint.train_step["counters"]["phases"] == {"D": 5, "G": 1}
     explicit = tmp_path / "explicit"
-    result = cli("run", "--model", "dcgan", "--loss", "wgan-gp", "--step", "two-phase", "--beta1", "0.5",
-                 "--data-root", tiny_root, "--max-steps", "1", "--model-option", "width=8", "--device", "cpu",
-                 "--out", explicit)
+    result = cli(
+        "run",
+        "--model",
+        "dcgan",
+        "--loss",
+        "wgan-gp",
+        "--step",
+        "two-phase",
+        "--beta1",
+        "0.5",
+        "--data-root",
+        tiny_root,
+        "--max-steps",
+        "1",
+        "--model-option",
+        "width=8",
+        "--device",
+        "cpu",
+        "--out",
+        explicit,
+    )
     assert result.exit_code == 0, result.output
     config = json.loads((explicit / "config.json").read_text())
     assert (config["step"], config["beta1"]) == ("two-phase", 0.5), "an explicit option wins over the loss's default"
@@ -297,7 +355,9 @@ def test_loss_and_dataset_defaults_are_checked_at_registration():
         check_registration("loss", "x", lambda spec: None, None, {"defaults": {"stpe": "n-critic"}}, **common)
     with pytest.raises(ValueError, match="unknown setting 'loss'"):
         check_registration("loss", "x", lambda spec: None, None, {"defaults": {"loss": "bce"}}, **common)
-    component = check_registration("dataset", "d", lambda spec: None, None, {"defaults": {"step": "n-critic"}}, **common)
+    component = check_registration(
+        "dataset", "d", lambda spec: None, None, {"defaults": {"step": "n-critic"}}, **common
+    )
     assert component.defaults == {"step": "n-critic"}
 
 
@@ -305,9 +365,21 @@ def test_loss_and_dataset_defaults_are_checked_at_registration():
 def test_resume_with_r1_diffaugment_and_n_critic_is_bitwise(plugin_set, tmp_path, tiny_root):
     """256 images at batch 64: 4 steps per epoch, 3 epochs; stopped mid-epoch at step 5, where n-critic's
     next G update and lazy R1's next application depend on the restored counters."""
-    settings = dict(model="mlp-small", dataset="mnist", data_root=str(tiny_root), batch_size=64, epochs=3, seed=4,
-                    device="cpu", log_every=2, regularizers=["r1"], regularizer_options={"r1": {"interval": "2"}},
-                    augment="diffaugment", step="n-critic", step_options={"n": "3"})
+    settings = dict(
+        model="mlp-small",
+        dataset="mnist",
+        data_root=str(tiny_root),
+        batch_size=64,
+        epochs=3,
+        seed=4,
+        device="cpu",
+        log_every=2,
+        regularizers=["r1"],
+        regularizer_options={"r1": {"interval": "2"}},
+        augment="diffaugment",
+        step="n-critic",
+        step_options={"n": "3"},
+    )
     run(RunConfig(out=str(tmp_path / "whole"), **settings), plugin_set)
     run(RunConfig(out=str(tmp_path / "parts"), max_steps=5, **settings), plugin_set)
     assert newest(tmp_path / "parts").train_step["counters"]["phases"] == {"D": 5, "G": 1}
@@ -352,9 +424,9 @@ def test_the_kit_passes_the_built_ins_and_names_broken_components():
     with pytest.raises(AssertionError, match="sends no gradient into the discriminator"):
         check_regularizer(lambda spec: Detached())
     with pytest.raises(AssertionError, match="unchanged"):
-        check_augmentation(lambda spec: (lambda x: x))
+        check_augmentation(lambda spec: lambda x: x)
     with pytest.raises(AssertionError, match="not differentiable"):
-        check_augmentation(lambda spec: (lambda x: torch.flip(x.detach(), dims=[-1])))
+        check_augmentation(lambda spec: lambda x: torch.flip(x.detach(), dims=[-1]))
 
 
 # -- distributed, --on-nan ----------------------------------------------------------------------------
@@ -373,13 +445,15 @@ def test_two_processes_with_n_critic_and_r1_match_one_process(tmp_path, plugin_s
     from ganframe.train.step import TrainStep
 
     monkeypatch.setattr(TrainStep, "sample_inputs", fixtures_plugins.shared_noise_sampler())
-    config = ring_config(tmp_path / "one", **DDP, epochs=1, step="n-critic", step_options={"n": "3"},
-                         regularizers=["r1"])
+    config = ring_config(
+        tmp_path / "one", **DDP, epochs=1, step="n-critic", step_options={"n": "3"}, regularizers=["r1"]
+    )
     reference, _ = run(config, plugin_set)
     two, one = metrics_rows(tmp_path / "ddp"), metrics_rows(tmp_path / "one")
     for name in ("d_loss", "g_loss"):
-        assert torch.allclose(torch.tensor([r[name] for r in two]), torch.tensor([r[name] for r in one]),
-                              rtol=0, atol=1e-4), name
+        assert torch.allclose(
+            torch.tensor([r[name] for r in two]), torch.tensor([r[name] for r in one]), rtol=0, atol=1e-4
+        ), name
     for net in ("generator", "discriminator"):
         for key, value in getattr(reference, net).state_dict().items():
             assert torch.allclose(ranks[0]["weights"][net][key], value, rtol=0, atol=1e-4), key
@@ -390,9 +464,18 @@ def test_on_nan_skip_with_n_critic_counts_skipped_updates(tmp_path):
     from tests.fixtures_plugins import plugin_set as with_test_plugins
 
     plugins = with_test_plugins()
-    config = RunConfig(out=str(tmp_path / "skip"), model="mlp-small", batch_size=64, epochs=1, seed=1, step="n-critic",
-                       loss="nan-at", loss_options={"at": "4", "which": "d_loss", "poison": "true"},
-                       on_nan="skip", **RING)
+    config = RunConfig(
+        out=str(tmp_path / "skip"),
+        model="mlp-small",
+        batch_size=64,
+        epochs=1,
+        seed=1,
+        step="n-critic",
+        loss="nan-at",
+        loss_options={"at": "4", "which": "d_loss", "poison": "true"},
+        on_nan="skip",
+        **RING,
+    )
     state, _ = run(config, plugins)
     assert state.stop_reason == "finished" and state.nonfinite_skipped == 1
     assert all(torch.isfinite(p).all() for p in state.discriminator.parameters()), "the poisoned update was skipped"

@@ -20,8 +20,21 @@ def read_events(folder):
 
 def test_writes_scalars_and_a_sample_grid_per_epoch(cli, tiny_root, tmp_path):
     out = tmp_path / "run"
-    result = cli("run", "--data-root", tiny_root, "--epochs", "2", "--seed", "0", "--log-every", "2",
-                 "--logger", "tensorboard", "--out", out)
+    result = cli(
+        "run",
+        "--data-root",
+        tiny_root,
+        "--epochs",
+        "2",
+        "--seed",
+        "0",
+        "--log-every",
+        "2",
+        "--logger",
+        "tensorboard",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert list((out / "tensorboard").glob("events.out.tfevents.*"))
     events = read_events(out / "tensorboard")
@@ -37,8 +50,25 @@ def test_writes_scalars_and_a_sample_grid_per_epoch(cli, tiny_root, tmp_path):
 
 def test_eval_figures_reach_tensorboard(cli, trained_root, tmp_path):
     out = tmp_path / "run"
-    result = cli("run", "--data-root", trained_root, "--epochs", "1", "--seed", "0", "--logger", "tensorboard",
-                 "--eval-every", "1", "--eval-samples", "100", "--out", out, "--model", "mlp-small")
+    result = cli(
+        "run",
+        "--data-root",
+        trained_root,
+        "--epochs",
+        "1",
+        "--seed",
+        "0",
+        "--logger",
+        "tensorboard",
+        "--eval-every",
+        "1",
+        "--eval-samples",
+        "100",
+        "--out",
+        out,
+        "--model",
+        "mlp-small",
+    )
     assert result.exit_code == 0, result.output
     scalars = set(read_events(out / "tensorboard").Tags()["scalars"])
     assert {"eval/classes_covered", "eval/class_kl", "eval/frechet_distance", "eval/confidence"} <= scalars
@@ -61,5 +91,5 @@ def test_missing_extra_stops_the_run_before_any_file(cli, monkeypatch, tmp_path)
     out = tmp_path / "run"
     result = cli("run", "--dataset", "ring", "--logger", "tensorboard", "--out", out, "--max-steps", "2")
     assert result.exit_code == 2
-    assert 'needs the TensorBoard package' in said(result) and 'pip install "ganframe[tensorboard]"' in said(result)
+    assert "needs the TensorBoard package" in said(result) and 'pip install "ganframe[tensorboard]"' in said(result)
     assert "Traceback" not in result.output and not out.exists()

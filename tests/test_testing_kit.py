@@ -311,13 +311,18 @@ def test_check_plugin_fails_on_what_the_loader_would_warn_about(plugin, message)
 def test_check_installed_names_a_missing_distribution_and_a_bad_factory_string(site):
     with pytest.raises(AssertionError, match="no plugin of distribution 'gf-absent'"):
         check_installed("gf-absent")
-    site.add("gf-bad-string", {"gf_bad_string": """
+    site.add(
+        "gf-bad-string",
+        {
+            "gf_bad_string": """
         from ganframe import hookimpl
 
         @hookimpl
         def register_losses(register):
             register("bad-string", "gf_bad_string:Missing")
-    """})
+    """
+        },
+    )
     with pytest.raises(AssertionError, match="'gf_bad_string:Missing' failed to import: AttributeError"):
         check_installed("gf_bad_string")
 

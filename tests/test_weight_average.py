@@ -62,7 +62,9 @@ def test_state_dict_round_trip_keeps_the_update_count():
     other = WeightAverage(_network(), decay=0.99)
     other.load_state_dict(average.state_dict())
     assert other.updates == 3
-    assert all(torch.equal(a, b) for a, b in zip(other.network.state_dict().values(), average.network.state_dict().values()))
+    assert all(
+        torch.equal(a, b) for a, b in zip(other.network.state_dict().values(), average.network.state_dict().values())
+    )
 
 
 @pytest.mark.parametrize("decay", [1.0, -0.1, 1.5])
@@ -116,7 +118,16 @@ def test_sample_and_eval_choose_the_weights(tmp_path, plugin_set, cli):
     assert torch.equal(a, ema.sample(16, seed=3)[0])
     assert not torch.allclose(a, trained.sample(16, seed=3)[0])
     for weights in ("ema", "trained"):
-        result = cli("sample", str(tmp_path / "run"), "--out", str(tmp_path / f"{weights}.pt"), "--weights", weights, "--seed", "3")
+        result = cli(
+            "sample",
+            str(tmp_path / "run"),
+            "--out",
+            str(tmp_path / f"{weights}.pt"),
+            "--weights",
+            weights,
+            "--seed",
+            "3",
+        )
         assert result.exit_code == 0, result.output
     assert not torch.equal(torch.load(tmp_path / "ema.pt")["images"], torch.load(tmp_path / "trained.pt")["images"])
 

@@ -52,23 +52,40 @@ def test_the_tutorial_plugin_builds_installs_loads_and_passes_its_own_tests(tmp_
         (package / path).write_text(text)
     site = tmp_path / "site"
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(site), str(package)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(package),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert install.returncode == 0, install.stderr[-3000:]
     env = {k: v for k, v in os.environ.items() if not k.startswith("GANFRAME_")}
     env.update(PYTHONPATH=str(site), GANFRAME_STRICT_PLUGINS="1")  # as the guide's CI advice says
 
-    listing = subprocess.run([sys.executable, "-m", "ganframe", "plugins", "--json"], capture_output=True,
-                             text=True, env=env)
+    listing = subprocess.run(
+        [sys.executable, "-m", "ganframe", "plugins", "--json"], capture_output=True, text=True, env=env
+    )
     assert listing.returncode == 0, listing.stderr
     document = json.loads(listing.stdout)
     [plugin] = [p for p in document["plugins"] if p["distribution"] == "ganframe-tutorial"]
     assert (plugin["name"], plugin["version"], plugin["status"]) == ("tutorial", "0.1.0", "loaded")
     assert "tiny" in document["models"] and document["problems"] == []
 
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-                           capture_output=True, text=True, env=env, cwd=package)
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=package,
+    )
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
     assert "7 passed" in tests.stdout

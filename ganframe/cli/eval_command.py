@@ -33,8 +33,16 @@ def _notify(message: str) -> None:
 
 
 def evaluate_checkpoint(
-    checkpoint: Path, *, n: int, seed: int, mode: Optional[str], device: str, data_root: Optional[str],
-    weights: str = "auto", metrics: Optional[list[str]] = None, metric_options: Optional[dict[str, str]] = None,
+    checkpoint: Path,
+    *,
+    n: int,
+    seed: int,
+    mode: Optional[str],
+    device: str,
+    data_root: Optional[str],
+    weights: str = "auto",
+    metrics: Optional[list[str]] = None,
+    metric_options: Optional[dict[str, str]] = None,
 ) -> dict[str, Any]:
     """The JSON document ``ganframe eval`` prints (imports torch)."""
     from ganframe.evaluation.data_splits import evaluation_data_root, load_splits
@@ -60,16 +68,28 @@ def evaluate_checkpoint(
             f"{root} has {classes}; point --data-root at the data set it was trained on."
         )
     chosen = build_metrics(
-        registry, metrics, dataset=dataset, train_set=train_set, load_test_set=lambda: test_set, data_root=root,
-        device=torch_device, options=metric_options, notify=_notify,
+        registry,
+        metrics,
+        dataset=dataset,
+        train_set=train_set,
+        load_test_set=lambda: test_set,
+        data_root=root,
+        device=torch_device,
+        options=metric_options,
+        notify=_notify,
     )
     for item in chosen:
         item.prepare()
     mode = mode or loaded.sample_mode
     prepared = time.perf_counter()
     images, labels = draw_samples(
-        loaded.network, latent_dim=loaded.spec.latent_dim, num_classes=loaded.spec.num_classes,
-        n=n, seed=seed, mode=mode, device=torch_device,
+        loaded.network,
+        latent_dim=loaded.spec.latent_dim,
+        num_classes=loaded.spec.num_classes,
+        n=n,
+        seed=seed,
+        mode=mode,
+        device=torch_device,
     )
     reports: dict[str, Any] = {}
     figures: dict[str, list[str]] = {}
@@ -112,8 +132,11 @@ def _print_own_metric_table(console: Any, document: dict[str, Any]) -> None:
     for column in ("figure", "value", "meaning"):
         table.add_column(column, justify="right" if column == "value" else "left")
     if "modes_covered" in document and "num_modes" in document:
-        table.add_row("modes covered", f"{document['modes_covered']} / {document['num_modes']}",
-                      "modes holding >= 1% of the high-quality samples")
+        table.add_row(
+            "modes covered",
+            f"{document['modes_covered']} / {document['num_modes']}",
+            "modes holding >= 1% of the high-quality samples",
+        )
     skip = {"modes_covered", "num_modes", "mode_counts"} | set(RUN_KEYS)
     for key in document["metrics"]["dataset"]:
         value = document[key]
@@ -161,12 +184,15 @@ def _print_table(document: dict[str, Any]) -> None:
     classifier = document.get("classifier")
     about = (
         f"; classifier: {classifier.get('test_accuracy', float('nan')):.2%} test accuracy on "
-        f"'{document['dataset']}', {classifier['path']}" if isinstance(classifier, dict) else ""
+        f"'{document['dataset']}', {classifier['path']}"
+        if isinstance(classifier, dict)
+        else ""
     )
     console.print(
         f"{document['n']} samples ({document['mode']} mode, {document['weights']} weights, seed {document['seed']}) "
         f"in {seconds:.1f} s{about}",
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -178,7 +204,11 @@ def _print_classifier_tables(console, document: dict[str, Any]) -> None:
     table.add_column("value", justify="right")
     table.add_column("meaning")
     rows = [
-        ("classes covered", f"{document['classes_covered']} / {document['num_classes']}", "classes with > 2% of samples"),
+        (
+            "classes covered",
+            f"{document['classes_covered']} / {document['num_classes']}",
+            "classes with > 2% of samples",
+        ),
         ("class KL", f"{document['class_kl']:.4f}", "predicted classes vs uniform; 0 is balanced"),
         ("confidence", f"{document['confidence']:.3f}", "mean top softmax probability"),
         ("Frechet distance", f"{document['frechet_distance']:.2f}", "features vs the test split; 0 is real"),
@@ -209,15 +239,21 @@ def eval_(
     weights: str = WEIGHTS_OPTION,
     device: str = typer.Option("auto", "--device", help="cpu, cuda or auto."),
     data_root: Optional[str] = typer.Option(
-        None, "--data-root", help="Folder holding the data set (default: the run's, else $GANFRAME_DATA, else a per-user cache)."
+        None,
+        "--data-root",
+        help="Folder holding the data set (default: the run's, else $GANFRAME_DATA, else a per-user cache).",
     ),
     metrics: Optional[str] = typer.Option(
-        None, "--metrics", metavar="NAME,...",
+        None,
+        "--metrics",
+        metavar="NAME,...",
         help="Metrics to score, comma-separated: classifier, fid, kid, is, prc (the last four need "
         "ganframe[fidelity]), or a plugin's (`ganframe plugins`). Default: every default metric that accepts the data set.",
     ),
     metric_option: Optional[list[str]] = typer.Option(
-        None, "--metric-option", metavar="[NAME.]KEY=VALUE",
+        None,
+        "--metric-option",
+        metavar="[NAME.]KEY=VALUE",
         help="Option for every metric, or NAME.KEY=VALUE for one (repeatable), e.g. weights=PATH (Inception weights file).",
     ),
 ) -> None:
@@ -233,8 +269,15 @@ def eval_(
     check_seed(seed)
     with plugin_output(as_json):  # a plugin's print() must not land inside the JSON
         document = evaluate_checkpoint(
-            checkpoint, n=n, seed=seed, mode=mode, device=device, data_root=data_root, weights=weights,
-            metrics=parse_metric_names(metrics), metric_options=parse_key_values(metric_option, "--metric-option"),
+            checkpoint,
+            n=n,
+            seed=seed,
+            mode=mode,
+            device=device,
+            data_root=data_root,
+            weights=weights,
+            metrics=parse_metric_names(metrics),
+            metric_options=parse_key_values(metric_option, "--metric-option"),
         )
     if as_json:
         typer.echo(json.dumps(document, indent=2, default=str))

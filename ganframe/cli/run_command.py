@@ -16,6 +16,7 @@ from ganframe.cli.run_options import command, config_from, fields_given
 
 def explicit_fields(ctx: typer.Context) -> set[str]:
     """RunConfig fields the user set on the command line (or through the environment)."""
+
     def given(name: str) -> bool:  # click's ParameterSource, by name (Typer vendors its own click)
         source = ctx.get_parameter_source(name)
         return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
@@ -71,8 +72,10 @@ def run(ctx: typer.Context, resume: Optional[str] = None, **options) -> None:
     try:
         state = train(config, plugins, resume_from=resume, explicit=explicit_fields(ctx))
     except KeyboardInterrupt:
-        report("interrupted at once; the last checkpoint written is kept (files are replaced atomically).",
-               prefix="Interrupted")
+        report(
+            "interrupted at once; the last checkpoint written is kept (files are replaced atomically).",
+            prefix="Interrupted",
+        )
         raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
     if not state.is_main_process:
         raise typer.Exit(EXIT_CODES.get(state.stop_reason, 0))
@@ -85,9 +88,15 @@ def _summary(state) -> None:
     """The closing lines: where the run is; after a signal, its checkpoint and the command that resumes it."""
     from ganframe.run.resume import resume_command
 
-    if state.resumed_from is not None and state.last_checkpoint == state.resumed_from and state.stop_reason == "finished":
-        typer.echo(f"Nothing to train: {state.run_dir} already completed its {state.config.epochs} epoch(s); "
-                   "pass a larger --epochs to train further.")
+    if (
+        state.resumed_from is not None
+        and state.last_checkpoint == state.resumed_from
+        and state.stop_reason == "finished"
+    ):
+        typer.echo(
+            f"Nothing to train: {state.run_dir} already completed its {state.config.epochs} epoch(s); "
+            "pass a larger --epochs to train further."
+        )
     typer.echo(f"Run directory: {state.run_dir} (stopped: {state.stop_reason}, {state.step} steps)")
     if state.stop_reason in ("SIGINT", "SIGTERM"):
         sys.stderr.write(

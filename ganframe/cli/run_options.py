@@ -62,7 +62,9 @@ def option_parameters() -> list[inspect.Parameter]:
     """One keyword parameter per declared option, as Typer reads them."""
     return [
         inspect.Parameter(
-            param_name(name, opt), inspect.Parameter.KEYWORD_ONLY, annotation=_cli_type(name, opt),
+            param_name(name, opt),
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=_cli_type(name, opt),
             default=typer.Option(_default(name, opt), *opt.flags, help=opt.help, metavar=opt.metavar),
         )
         for name, opt in declared_options()
@@ -86,7 +88,9 @@ def command(function: Callable[..., Any]) -> Callable[..., Any]:
         inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
         *option_parameters(),
         inspect.Parameter(
-            "resume", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
+            "resume",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Optional[str],
             default=typer.Option(None, "--resume", metavar="RUN_DIR", help=resume_help()),
         ),
     ]

@@ -11,7 +11,9 @@ from ganframe.config import DEVICES, SAMPLE_MODES, WEIGHTS, check_choice
 
 MODE = typer.Option(None, "--mode", help="Generator mode: eval or train (default: the run's --sample-mode).")
 WEIGHTS_OPTION = typer.Option(
-    "auto", "--weights", help="ema (the average of G's weights, --g-ema), trained (the last weights), or auto (ema when kept)."
+    "auto",
+    "--weights",
+    help="ema (the average of G's weights, --g-ema), trained (the last weights), or auto (ema when kept).",
 )
 
 

@@ -117,9 +117,7 @@ def train_classifier(
 
 
 @torch.no_grad()
-def classify(
-    model: Classifier, images: torch.Tensor, *, batch_size: int = 1000
-) -> tuple[torch.Tensor, torch.Tensor]:
+def classify(model: Classifier, images: torch.Tensor, *, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """(features N x 128, logits N x classes) on the CPU, for uint8 or [-1, 1] float images."""
     device = next(model.parameters()).device
     was_training = model.training

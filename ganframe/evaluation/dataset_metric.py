@@ -47,8 +47,11 @@ class DatasetMetric:
 
     def score(self, samples, labels=None) -> dict[str, float]:
         """The single figures (lists such as ``mode_counts`` are left to :meth:`report`)."""
-        return {key: float(value) for key, value in self.report(samples, labels).items()
-                if isinstance(value, (int, float)) and not isinstance(value, bool)}
+        return {
+            key: float(value)
+            for key, value in self.report(samples, labels).items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+        }
 
 
 def dataset_metric(spec: Any) -> DatasetMetric:

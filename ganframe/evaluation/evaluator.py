@@ -93,8 +93,14 @@ class Evaluator:
 
 
 def obtain_classifier(
-    train_set: Any, test_set: Any, dataset_name: str, data_root: Path, *, device: torch.device,
-    notify: Notify = _quiet, recipe: Recipe = Recipe(),
+    train_set: Any,
+    test_set: Any,
+    dataset_name: str,
+    data_root: Path,
+    *,
+    device: torch.device,
+    notify: Notify = _quiet,
+    recipe: Recipe = Recipe(),
 ) -> tuple[Classifier, dict[str, Any]]:
     """The cached classifier for this training split, training (and caching) it on first use."""
     model, info, _ = _obtain(train_set, test_set, dataset_name, data_root, device=device, notify=notify, recipe=recipe)
@@ -102,8 +108,14 @@ def obtain_classifier(
 
 
 def _obtain(
-    train_set: Any, test_set: Any, dataset_name: str, data_root: Path, *, device: torch.device,
-    notify: Notify, recipe: Recipe,
+    train_set: Any,
+    test_set: Any,
+    dataset_name: str,
+    data_root: Path,
+    *,
+    device: torch.device,
+    notify: Notify,
+    recipe: Recipe,
 ) -> tuple[Classifier, dict[str, Any], tuple[torch.Tensor, torch.Tensor] | None]:
     """:func:`obtain_classifier`, plus the test split's (features, logits) when the classifier was
     trained now (its test accuracy needed them; None for a cached classifier)."""
@@ -139,19 +151,33 @@ def _obtain(
     test_accuracy = logits_accuracy(classified[1], test_set.labels)
     seconds = time.perf_counter() - started
     path = folder / cache.file_name(dataset_name, checksum)
-    cache.save_classifier(path, {
-        "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
-        "checksum": checksum, "dataset": dataset_name, "num_classes": num_classes, "in_channels": in_channels,
-        "test_accuracy": test_accuracy, "train_seconds": seconds, "epochs": epochs,
-    })
+    cache.save_classifier(
+        path,
+        {
+            "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+            "checksum": checksum,
+            "dataset": dataset_name,
+            "num_classes": num_classes,
+            "in_channels": in_channels,
+            "test_accuracy": test_accuracy,
+            "train_seconds": seconds,
+            "epochs": epochs,
+        },
+    )
     notify(f"Evaluation classifier: {test_accuracy:.2%} test accuracy, trained in {seconds:.0f} s, saved to {path}")
     info = {"test_accuracy": test_accuracy, "train_seconds": seconds, "epochs": epochs}
     return model, {"path": str(path), "checksum": checksum, "trained_now": True, **info}, classified
 
 
 def prepare_evaluator(
-    train_set: Any, test_set: Any, dataset_name: str, data_root: Path, *, device: torch.device,
-    notify: Notify = _quiet, recipe: Recipe = Recipe(),
+    train_set: Any,
+    test_set: Any,
+    dataset_name: str,
+    data_root: Path,
+    *,
+    device: torch.device,
+    notify: Notify = _quiet,
+    recipe: Recipe = Recipe(),
 ) -> Evaluator:
     """Classifier (cached or trained now) plus the test split's feature statistics."""
     check_evaluable(train_set, dataset_name)
@@ -165,7 +191,13 @@ def prepare_evaluator(
 
 
 def draw_samples(
-    generator: Conditioned, *, latent_dim: int, num_classes: int, n: int, seed: int, mode: str,
+    generator: Conditioned,
+    *,
+    latent_dim: int,
+    num_classes: int,
+    n: int,
+    seed: int,
+    mode: str,
     device: torch.device,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``n`` samples from seeded noise; a conditional generator is asked for every class equally

@@ -141,8 +141,14 @@ def build_metrics(
     for component in components:
         metric_options = Options(_options_for(component, options, components), owner=f"metric '{component.name}'")
         spec = MetricSpec(
-            dataset=dataset, train_set=train_set, data_root=Path(data_root), device=device, options=metric_options,
-            what=what, load_test_set=shared_test_set, **({"notify": notify} if notify is not None else {}),
+            dataset=dataset,
+            train_set=train_set,
+            data_root=Path(data_root),
+            device=device,
+            options=metric_options,
+            what=what,
+            load_test_set=shared_test_set,
+            **({"notify": notify} if notify is not None else {}),
         )
         try:
             metric = component.build(spec)

@@ -58,8 +58,13 @@ def mode_coverage(
         )
     num_modes = len(centres)
     if len(points) == 0:
-        return {"modes_covered": 0, "num_modes": num_modes, "high_quality_share": 0.0, "high_quality": 0,
-                "mode_counts": [0] * num_modes}
+        return {
+            "modes_covered": 0,
+            "num_modes": num_modes,
+            "high_quality_share": 0.0,
+            "high_quality": 0,
+            "mode_counts": [0] * num_modes,
+        }
     distances = torch.cdist(points, centres)  # (N, M)
     nearest_distance, nearest = distances.min(dim=1)
     good = nearest_distance <= threshold * std
@@ -73,4 +78,3 @@ def mode_coverage(
         "high_quality": high_quality,
         "mode_counts": [int(c) for c in counts],
     }
-

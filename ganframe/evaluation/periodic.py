@@ -46,18 +46,20 @@ class PeriodicEvaluation:
             return
         spec = state.model_spec
         images, labels = draw_samples(
-            Conditioned(state.sample_generator, state.g_conditional), latent_dim=spec.latent_dim,
-            num_classes=spec.num_classes, n=self.samples, seed=state.config.seed,
-            mode=state.config.sample_mode, device=state.device,
+            Conditioned(state.sample_generator, state.g_conditional),
+            latent_dim=spec.latent_dim,
+            num_classes=spec.num_classes,
+            n=self.samples,
+            seed=state.config.seed,
+            mode=state.config.sample_mode,
+            device=state.device,
         )
         figures = {PREFIX + key: value for key, value in score_metrics(self.metrics, images, labels).items()}
         # training seconds so far (evaluations excluded): what "time to quality" is read from
         state.log({**figures, TRAIN_SECONDS: sum(state.epoch_seconds)})
 
 
-def build_periodic_evaluation(
-    setup, notify=None, *, score: bool = True, registry=None
-) -> PeriodicEvaluation | None:
+def build_periodic_evaluation(setup, notify=None, *, score: bool = True, registry=None) -> PeriodicEvaluation | None:
     """The plugin for ``setup.config.eval_every`` (None when not asked for): builds the metrics
     (which checks the data set and the options) and prepares them (the held-out split, the cached
     classifier, trained on first use, or real-image statistics).
@@ -73,10 +75,17 @@ def build_periodic_evaluation(
 
         registry = get_plugins(report=False).registry
     chosen = build_metrics(
-        registry, config.eval_metrics, dataset=config.dataset, train_set=setup.dataset,
+        registry,
+        config.eval_metrics,
+        dataset=config.dataset,
+        train_set=setup.dataset,
         load_test_set=lambda: load_dataset(setup.components.dataset, config, train=False)[0],
-        data_root=Path(config.data_root), device=setup.device, options=config.eval_metric_options,
-        what="--eval-every", option="--eval-metrics", options_flag="--eval-metric-option",
+        data_root=Path(config.data_root),
+        device=setup.device,
+        options=config.eval_metric_options,
+        what="--eval-every",
+        option="--eval-metrics",
+        options_flag="--eval-metric-option",
         **({"notify": notify} if notify is not None else {}),
     )
     if not score:

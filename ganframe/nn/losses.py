@@ -69,8 +69,12 @@ def split_discriminator_output(output: Any) -> tuple[torch.Tensor, Mapping[str, 
     if isinstance(output, Mapping) and isinstance(output.get("logits"), torch.Tensor):
         logits = output["logits"]
         extra = {key: value for key, value in output.items() if key != "logits"}
-    elif (isinstance(output, (tuple, list)) and len(output) == 2 and isinstance(output[0], torch.Tensor)
-          and isinstance(output[1], Mapping)):
+    elif (
+        isinstance(output, (tuple, list))
+        and len(output) == 2
+        and isinstance(output[0], torch.Tensor)
+        and isinstance(output[1], Mapping)
+    ):
         logits, extra = output
     else:
         from ganframe.errors import PluginContractError
@@ -80,6 +84,7 @@ def split_discriminator_output(output: Any) -> tuple[torch.Tensor, Mapping[str, 
             "(N, 1)), a tuple (logits, dict of extra outputs), or a dict with the key 'logits'."
         )
     return logits.reshape(logits.shape[0]).float(), extra
+
 
 class GANLoss:
     """Base class for loss plugins: override both methods; each returns a scalar."""

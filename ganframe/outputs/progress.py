@@ -77,8 +77,9 @@ class ProgressReporter:
                 refresh_per_second=4,
             )
             self._progress.start()
-            self._task = self._progress.add_task("train", total=state.total_steps, completed=state.step,
-                                                 epoch=state.current_epoch, losses="")
+            self._task = self._progress.add_task(
+                "train", total=state.total_steps, completed=state.step, epoch=state.current_epoch, losses=""
+            )
             self._every = max(1, state.steps_per_epoch // 200)
         else:
             self._line(header)
@@ -96,12 +97,16 @@ class ProgressReporter:
             self._progress.update(self._task, completed=state.step, losses=format_metrics(metrics, digits=3, sep=" "))
             extra = {k: v for k, v in metrics.items() if shown(k) and k not in TRAIN_KEYS and v is not None}
             if extra:
-                self._progress.console.print(f"step {state.step}: " + "  ".join(f"{k} {v:.4g}" for k, v in extra.items()))
+                self._progress.console.print(
+                    f"step {state.step}: " + "  ".join(f"{k} {v:.4g}" for k, v in extra.items())
+                )
         else:
             values = format_metrics(metrics) or "  ".join(
                 f"{k} {v:.4g}" for k, v in metrics.items() if shown(k) and v is not None
             )
-            self._line(f"epoch {metrics['epoch']}/{state.config.epochs}  step {state.step}/{state.total_steps}  {values}")
+            self._line(
+                f"epoch {metrics['epoch']}/{state.config.epochs}  step {state.step}/{state.total_steps}  {values}"
+            )
 
     @hookimpl
     def on_epoch_end(self, state):

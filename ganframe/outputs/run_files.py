@@ -73,7 +73,9 @@ class RunFiles:
         write_json(self.run_dir / "config.json", self._config_document(state))
         rows = "".join(json.dumps(record) + "\n" for record in state.history)
         atomic_write(self.metrics_path, lambda handle: handle.write(rows.encode()))
-        real = real_examples(state.dataset, state.model_spec.num_classes, state.conditional, state.model_spec.sample_shape)
+        real = real_examples(
+            state.dataset, state.model_spec.num_classes, state.conditional, state.model_spec.sample_shape
+        )
         self._reference = real
         if not (self.run_dir / "real.png").exists():
             save_samples(real, self.run_dir / "real.png", nrow=ROW_LENGTH)

@@ -23,8 +23,12 @@ EVAL_ROWS = (
 )
 #: the key whose presence marks an evaluation row: the classifier's, or a data set's own metric (ring's)
 EVALUATED_KEYS = ("eval/classes_covered", "eval/modes_covered")
-TRAIN_ROWS = (("d_loss", "final D loss", "{:.4f}"), ("g_loss", "final G loss", "{:.4f}"),
-              ("D(x)", "final D(x)", "{:.3f}"), ("D(G(z))", "final D(G(z))", "{:.3f}"))
+TRAIN_ROWS = (
+    ("d_loss", "final D loss", "{:.4f}"),
+    ("g_loss", "final G loss", "{:.4f}"),
+    ("D(x)", "final D(x)", "{:.3f}"),
+    ("D(G(z))", "final D(G(z))", "{:.3f}"),
+)
 
 
 def _latest(history: list[dict[str, float]], key: str) -> dict[str, float] | None:

@@ -94,8 +94,11 @@ def hook_failure(label: str, hook: str, exc: BaseException, code: Any, state: An
         return f"{text} Set {DEBUG_ENV}=1 to see the full traceback."
     from ganframe.run.resume import resume_command
 
-    kept = (f"Its newest checkpoint, {state.last_checkpoint}, is complete (written at step {state.checkpoint_step})."
-            if state.last_checkpoint is not None else "No checkpoint had been written yet.")
+    kept = (
+        f"Its newest checkpoint, {state.last_checkpoint}, is complete (written at step {state.checkpoint_step})."
+        if state.last_checkpoint is not None
+        else "No checkpoint had been written yet."
+    )
     return (
         f"{text} The run stopped at step {state.step} (epoch {state.current_epoch}); the plugin's later hooks were "
         f"not called. {kept} Fix, update or remove the plugin, then resume with: "

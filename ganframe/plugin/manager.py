@@ -86,7 +86,11 @@ REGISTRATION_HOOKS = {
 }
 
 #: frames in these folders are loading machinery; error locations point past them
-_MACHINERY = (str(Path(ganframe.__file__).parent), str(Path(pluggy.__file__).parent), str(Path(importlib.__file__).parent))
+_MACHINERY = (
+    str(Path(ganframe.__file__).parent),
+    str(Path(pluggy.__file__).parent),
+    str(Path(importlib.__file__).parent),
+)
 
 
 @dataclass
@@ -156,15 +160,25 @@ class PluginSet:
             if self.manager.is_registered(obj):
                 self.manager.unregister(obj)
             mistakes = "; ".join(plugin_checks.argument_mistakes(obj)) or describe_exception(exc, skip=_MACHINERY)
-            raise PluginError(f"The {label} cannot be used: {mistakes}. Fix the plugin or leave out --logger {component.name}.") from exc
-        problems = [plugin_checks.unknown_hook_message(f"The {label}", hook) for hook in plugin_checks.unknown_hooks(self.manager, obj)]
-        problems += [plugin_checks.unmarked_hook_message(f"The {label}", hook) for hook in plugin_checks.unmarked_hooks(obj)]
+            raise PluginError(
+                f"The {label} cannot be used: {mistakes}. Fix the plugin or leave out --logger {component.name}."
+            ) from exc
+        problems = [
+            plugin_checks.unknown_hook_message(f"The {label}", hook)
+            for hook in plugin_checks.unknown_hooks(self.manager, obj)
+        ]
+        problems += [
+            plugin_checks.unmarked_hook_message(f"The {label}", hook) for hook in plugin_checks.unmarked_hooks(obj)
+        ]
         if not problems and not any(caller.has_spec() for caller in self.manager.get_hookcallers(obj) or []):
-            problems.append(f"The {label} implements no ganframe hook, so it logs nothing; mark its hook methods with @hookimpl.")
+            problems.append(
+                f"The {label} implements no ganframe hook, so it logs nothing; mark its hook methods with @hookimpl."
+            )
         if problems and _strict():
             self.manager.unregister(obj)
             raise PluginError(
-                f"{STRICT_PLUGINS_ENV}=1 makes plugin problems fatal: " + " ".join(problems)
+                f"{STRICT_PLUGINS_ENV}=1 makes plugin problems fatal: "
+                + " ".join(problems)
                 + f" Unset {STRICT_PLUGINS_ENV} to run with them."
             )
         for problem in problems:
@@ -272,7 +286,9 @@ class HookGuard:
         if outcome.exception is None:  # an error of ganframe's own goes first
             from ganframe.plugin.failures import hook_failure
 
-            raise PluginError(hook_failure(first.label, first.hook, first.exc, first.code, kwargs.get("state"))) from first.exc
+            raise PluginError(
+                hook_failure(first.label, first.hook, first.exc, first.code, kwargs.get("state"))
+            ) from first.exc
 
 
 class _Loader:
@@ -310,9 +326,7 @@ class _Loader:
                     self.manager.unregister(obj)
                     self._fail(record, hook_name, exc)
                     return
-        record.hooks = sorted(
-            caller.name for caller in (self.manager.get_hookcallers(obj) or []) if caller.has_spec()
-        )
+        record.hooks = sorted(caller.name for caller in (self.manager.get_hookcallers(obj) or []) if caller.has_spec())
         self._check_hooks(obj, record)
         guard = HookGuard.of(self.manager)
         assert guard is not None  # every manager ganframe builds has one
@@ -403,8 +417,14 @@ class _Loader:
         def register(name: str, factory: Any, *, help: str | None = None, **metadata: Any) -> None:
             staged.append(
                 check_registration(
-                    kind, name, factory, help, metadata,
-                    plugin=record.name, distribution=record.distribution, version=record.version,
+                    kind,
+                    name,
+                    factory,
+                    help,
+                    metadata,
+                    plugin=record.name,
+                    distribution=record.distribution,
+                    version=record.version,
                 )
             )
 

@@ -245,8 +245,15 @@ class Registry:
             seen.setdefault(c.name, []).append(c.qualified_name)
         return {name: sorted(q) for name, q in seen.items() if len(q) > 1}
 
-    def find(self, kind: str, name: str, *, option: str | None = None, prefer: tuple[str | None, ...] = (),
-             source: str | None = None) -> Component | None:
+    def find(
+        self,
+        kind: str,
+        name: str,
+        *,
+        option: str | None = None,
+        prefer: tuple[str | None, ...] = (),
+        source: str | None = None,
+    ) -> Component | None:
         """The component for ``name`` or ``None``; raises only on ambiguity (naming ``option``).
 
         A name the user did not type (a default) passes ``prefer``: the distributions whose
@@ -266,7 +273,11 @@ class Registry:
         matches = [c for c in table.values() if c.name == name]
         if len(matches) > 1:
             for owner in filter(None, prefer):
-                own = [c for c in matches if canonical_distribution(c.distribution or c.plugin) == canonical_distribution(owner)]
+                own = [
+                    c
+                    for c in matches
+                    if canonical_distribution(c.distribution or c.plugin) == canonical_distribution(owner)
+                ]
                 if len(own) == 1:
                     return own[0]
             qualified = sorted(c.qualified_name for c in matches)
@@ -279,8 +290,15 @@ class Registry:
             )
         return matches[0] if matches else None
 
-    def get(self, kind: str, name: str, *, option: str | None = None, prefer: tuple[str | None, ...] = (),
-            source: str | None = None) -> Component:
+    def get(
+        self,
+        kind: str,
+        name: str,
+        *,
+        option: str | None = None,
+        prefer: tuple[str | None, ...] = (),
+        source: str | None = None,
+    ) -> Component:
         """The component for ``name``; an unknown name is a :class:`UsageError` with a suggestion."""
         found = self.find(kind, name, option=option, prefer=prefer, source=source)
         if found is None:
@@ -292,8 +310,9 @@ class Registry:
         return sorted(set(self.names("generator")) & set(self.names("discriminator")))
 
     @staticmethod
-    def unknown(kind: str, name: str, valid: list[str], *, option: str | None = None,
-                source: str | None = None) -> UsageError:
+    def unknown(
+        kind: str, name: str, valid: list[str], *, option: str | None = None, source: str | None = None
+    ) -> UsageError:
         where = f" ({source})" if source else f" (from {option})" if option else ""
         return UsageError(
             f"Unknown {kind} '{name}'{where}.{did_you_mean(name, valid)} "

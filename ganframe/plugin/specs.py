@@ -55,8 +55,7 @@ class Options:
             value = type(default)(raw) if default is not None else raw
         except ValueError:
             raise UsageError(
-                f"Option '{key}={raw}' for {self.owner} must be a {type(default).__name__} "
-                f"(default {default!r})."
+                f"Option '{key}={raw}' for {self.owner} must be a {type(default).__name__} (default {default!r})."
             ) from None
         if isinstance(value, float) and not math.isfinite(value):  # no component can use NaN or infinity
             raise UsageError(f"Option '{key}={raw}' for {self.owner} must be a finite number (default {default!r}).")
@@ -81,8 +80,7 @@ class Options:
             key = unread[0]
             known = sorted(self._read)
             raise UsageError(
-                f"{self.owner} has no option '{key}'.{did_you_mean(key, known)} "
-                f"Options it reads: {quoted_list(known)}."
+                f"{self.owner} has no option '{key}'.{did_you_mean(key, known)} Options it reads: {quoted_list(known)}."
             )
 
 

@@ -79,7 +79,9 @@ BUILTIN_DISTRIBUTION = "ganframe"
 def _network(registry: Registry, kind: str, name: str | None, model: str, model_typed: bool = True) -> Component:
     if name is not None:
         return registry.get(kind, name, option=option_name(kind))
-    by_default = {} if model_typed else {"prefer": (BUILTIN_DISTRIBUTION,), "source": f"the default of --model, {model}"}
+    by_default = (
+        {} if model_typed else {"prefer": (BUILTIN_DISTRIBUTION,), "source": f"the default of --model, {model}"}
+    )
     found = registry.find(kind, model, option=option_name("model"), **by_default)
     if found is None:
         other = "discriminator" if kind == "generator" else "generator"
@@ -109,29 +111,46 @@ def resolve_components(config: RunConfig, registry: Registry, typed: set[str] | 
     ``typed`` names the RunConfig fields the user typed (``None``: treat every name given as typed).
     Only a typed name may be ambiguous; a default one that several distributions register
     resolves to the model's own distribution's component, else ganframe's built-in."""
+
     def was_typed(name: str) -> bool:
         return typed is None or name in typed
 
     model_typed = was_typed("model")
-    dataset_default = {} if was_typed("dataset") else {
-        "prefer": (BUILTIN_DISTRIBUTION,), "source": f"the default of --dataset, {config.dataset}"}
+    dataset_default = (
+        {}
+        if was_typed("dataset")
+        else {"prefer": (BUILTIN_DISTRIBUTION,), "source": f"the default of --dataset, {config.dataset}"}
+    )
     dataset = registry.get("dataset", config.dataset, option=option_name("dataset"), **dataset_default)
     generator = _network(registry, "generator", config.generator, config.model, model_typed)
     if config.loss is not None and was_typed("loss"):
         loss = registry.get("loss", config.loss, option=option_name("loss"))
     else:
-        source = (f"the default loss of model '{generator.qualified_name}', from its registered defaults"
-                  if "loss" in generator.defaults and config.loss is None
-                  else "the loss the run was started with" if config.loss is not None else "ganframe's default loss")
-        loss = registry.get("loss", setting(config, "loss", run_defaults(generator, dataset)), option=option_name("loss"),
-                            prefer=(generator.distribution, BUILTIN_DISTRIBUTION), source=source)
+        source = (
+            f"the default loss of model '{generator.qualified_name}', from its registered defaults"
+            if "loss" in generator.defaults and config.loss is None
+            else "the loss the run was started with"
+            if config.loss is not None
+            else "ganframe's default loss"
+        )
+        loss = registry.get(
+            "loss",
+            setting(config, "loss", run_defaults(generator, dataset)),
+            option=option_name("loss"),
+            prefer=(generator.distribution, BUILTIN_DISTRIBUTION),
+            source=source,
+        )
     components = Components(
         generator=generator,
         discriminator=_network(registry, "discriminator", config.discriminator, config.model, model_typed),
         loss=loss,
         dataset=dataset,
-        regularizers=[registry.get("regularizer", name, option=option_name("regularizers")) for name in config.regularizers],
-        augmentation=registry.get("augmentation", config.augment, option=option_name("augment")) if config.augment else None,
+        regularizers=[
+            registry.get("regularizer", name, option=option_name("regularizers")) for name in config.regularizers
+        ],
+        augmentation=registry.get("augmentation", config.augment, option=option_name("augment"))
+        if config.augment
+        else None,
     )
     components.step = registry.get("step", setting(config, "step", components.defaults), option=option_name("step"))
     return components
@@ -159,8 +178,12 @@ def load_dataset(component: Component, config: RunConfig, *, train: bool = True)
 
 def build_networks(components: Components, spec: ModelSpec) -> tuple[nn.Module, nn.Module]:
     """Build G and D from one spec; both read the same ``--model-option`` values."""
-    g_spec = ModelSpec(spec.sample_shape, spec.num_classes, spec.latent_dim, components.generator.conditional, spec.options)
-    d_spec = ModelSpec(spec.sample_shape, spec.num_classes, spec.latent_dim, components.discriminator.conditional, spec.options)
+    g_spec = ModelSpec(
+        spec.sample_shape, spec.num_classes, spec.latent_dim, components.generator.conditional, spec.options
+    )
+    d_spec = ModelSpec(
+        spec.sample_shape, spec.num_classes, spec.latent_dim, components.discriminator.conditional, spec.options
+    )
     generator = components.generator.build(g_spec)
     discriminator = components.discriminator.build(d_spec)
     spec.options.check_all_read()
@@ -255,18 +278,30 @@ def check_loss_runs(components: Components, loss: Any, num_classes: int, sample_
         discriminator = _Tiny(size, 1, classes, (1,), tanh=False)
         phases = _Phases(label, loss, generator, discriminator, classes, 2, sample_shape)
         try:  # only exceptions count here: the engine checks what the loss returns (ganframe.train.step)
-            for method, inputs in (("discriminator_loss", phases.discriminator_inputs),
-                                   ("generator_loss", phases.generator_inputs)):
+            for method, inputs in (
+                ("discriminator_loss", phases.discriminator_inputs),
+                ("generator_loss", phases.generator_inputs),
+            ):
                 batch = inputs()
-                attempt(label, f"{method}(inputs) in the {batch.phase} phase", lambda method=method, batch=batch: getattr(loss, method)(batch))
+                attempt(
+                    label,
+                    f"{method}(inputs) in the {batch.phase} phase",
+                    lambda method=method, batch=batch: getattr(loss, method)(batch),
+                )
         except AssertionError as exc:
             cause = exc.__context__
             if isinstance(cause, GanframeError):  # the loss refuses the kit's plain networks on purpose
                 return  # (ACGAN's needs D's class head): the real networks tell at the first step
             line = plugin_line(cause, type(loss)) if cause is not None else None
             where = f" (at {line[0]}:{line[1]})" if line else ""
-            hint = (" The model is conditional: a loss that calls the discriminator itself must pass the labels, "
-                    "inputs.discriminator(x, inputs.real_labels or inputs.fake_labels).") if classes else ""
+            hint = (
+                (
+                    " The model is conditional: a loss that calls the discriminator itself must pass the labels, "
+                    "inputs.discriminator(x, inputs.real_labels or inputs.fake_labels)."
+                )
+                if classes
+                else ""
+            )
             raise PluginContractError(
                 f"The {label} of {origin(component.plugin, component.distribution, component.version)} fails on "
                 f"{'labelled' if classes else 'unlabelled'} batches: {without_label(label, exc).rstrip('.')}{where}."
@@ -336,7 +371,9 @@ def build_setup(config: RunConfig, registry: Registry, typed: set[str] | None = 
     device = resolve_device(config.device)
     config.precision = resolve_precision(config.precision, device)  # recorded as bf16 / fp32, never auto
     if config.cuda_graph and device.type != "cuda":
-        raise UsageError(f"--cuda-graph needs a CUDA device, but this run uses {device}; leave it out or use --device cuda.")
+        raise UsageError(
+            f"--cuda-graph needs a CUDA device, but this run uses {device}; leave it out or use --device cuda."
+        )
     torch.manual_seed(config.seed)  # initial weights are part of what --seed repeats
     loss, _ = build_loss(components.loss, config)
     dataset, _ = load_dataset(components.dataset, config)
@@ -351,5 +388,6 @@ def build_setup(config: RunConfig, registry: Registry, typed: set[str] | None = 
     generator, discriminator = generator.to(device), discriminator.to(device)
     check_networks(components, spec, generator, discriminator)
     augment, config.augment_options = build_augmentation(components.augmentation, config, spec.sample_shape)
-    return Setup(config, components, dataset, spec, generator, discriminator, loss, device,
-                 phases, regularizations, augment)
+    return Setup(
+        config, components, dataset, spec, generator, discriminator, loss, device, phases, regularizations, augment
+    )

@@ -94,7 +94,9 @@ class ModelDescription:
     def identity(self) -> dict[str, Any]:
         """What must be the same for a run to resume from this checkpoint."""
         return {
-            **self.components, "sample_shape": self.sample_shape, "num_classes": self.num_classes,
+            **self.components,
+            "sample_shape": self.sample_shape,
+            "num_classes": self.num_classes,
             "latent_dim": self.latent_dim,
         }
 
@@ -106,9 +108,14 @@ class ModelDescription:
     def to_dict(self) -> dict[str, Any]:
         # the component names sit beside the other keys (the layout of version 1)
         return {
-            **self.components, "sample_shape": list(self.sample_shape), "num_classes": self.num_classes,
-            "latent_dim": self.latent_dim, "g_conditional": self.g_conditional, "d_conditional": self.d_conditional,
-            "class_names": list(self.class_names), "model_options": dict(self.model_options),
+            **self.components,
+            "sample_shape": list(self.sample_shape),
+            "num_classes": self.num_classes,
+            "latent_dim": self.latent_dim,
+            "g_conditional": self.g_conditional,
+            "d_conditional": self.d_conditional,
+            "class_names": list(self.class_names),
+            "model_options": dict(self.model_options),
         }
 
     @classmethod
@@ -310,9 +317,7 @@ def checkpoint_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.pt"), key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
-def newest_readable(
-    folder: Path, map_location: str | torch.device = "cpu"
-) -> tuple[Checkpoint | None, list[str]]:
+def newest_readable(folder: Path, map_location: str | torch.device = "cpu") -> tuple[Checkpoint | None, list[str]]:
     """The newest checkpoint of a run that loads, and one line per newer one that did not.
 
     ``(None, [])`` when the run has no checkpoint; a :class:`CheckpointError`

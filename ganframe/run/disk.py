@@ -45,7 +45,9 @@ def check_output_folder(run_dir: Path, option: str = "--out", shown: Path | None
     ``option shown`` (default: ``run_dir``; a file's path when ``run_dir`` is the folder it goes in)."""
     run_dir = Path(run_dir)
     if shown is not None and Path(shown).is_dir():
-        raise UsageError(f"{option} {shown} is a folder; give a file name inside it, e.g. {Path(shown) / 'samples.png'}.")
+        raise UsageError(
+            f"{option} {shown} is a folder; give a file name inside it, e.g. {Path(shown) / 'samples.png'}."
+        )
     existing = Path(os.path.abspath(run_dir))
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
@@ -86,12 +88,16 @@ def disk_failure_message(error: OSError, state) -> str:
 
     what = f" while writing {error.filename}" if error.filename else ""
     if state.last_checkpoint is not None:
-        kept = (f"The last complete checkpoint, {state.last_checkpoint} (step {state.checkpoint_step}), is intact "
-                "(checkpoints are replaced atomically).")
+        kept = (
+            f"The last complete checkpoint, {state.last_checkpoint} (step {state.checkpoint_step}), is intact "
+            "(checkpoints are replaced atomically)."
+        )
         then = f"Free some space (or make the disk writable), then resume with: {resume_command(state.run_dir, state.world_size)}"
     elif (Path(state.run_dir) / "config.json").is_file():
         kept = "No checkpoint had been written yet."
-        then = f"Free some space, then start it again from step 0 with: {resume_command(state.run_dir, state.world_size)}"
+        then = (
+            f"Free some space, then start it again from step 0 with: {resume_command(state.run_dir, state.world_size)}"
+        )
     else:
         kept = "Nothing of the run had been written yet."
         then = "Free some space (or choose another --out), then run the command again."

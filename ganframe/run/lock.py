@@ -40,8 +40,14 @@ class RunDirectoryInUse(UsageError):
 class RunLock:
     """A held lock; :meth:`release` (or process exit) lets it go."""
 
-    def __init__(self, run_dir: Path, fd: int | None, created_dir: bool = False, created_file: bool = False,
-                 previous: tuple[bytes, int, int] | None = None):
+    def __init__(
+        self,
+        run_dir: Path,
+        fd: int | None,
+        created_dir: bool = False,
+        created_file: bool = False,
+        previous: tuple[bytes, int, int] | None = None,
+    ):
         self.run_dir = run_dir
         self._fd = fd
         self._created_dir = created_dir

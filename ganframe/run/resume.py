@@ -131,8 +131,11 @@ def own_newest(run_dir: Path, saved: dict | None) -> tuple[Checkpoint | None, li
                 f"{saved.get('run_id') or 'none'})."
             )
             continue
-        bad = [entry for name in ("generator", "discriminator", "generator_ema")
-               for entry in nonfinite_entries(getattr(checkpoint, name) or {}, name)]
+        bad = [
+            entry
+            for name in ("generator", "discriminator", "generator_ema")
+            for entry in nonfinite_entries(getattr(checkpoint, name) or {}, name)
+        ]
         if bad:  # written before checkpoints were checked: never resumed, never called good
             nonfinite += 1
             skipped.append(f"Skipped checkpoint {path}: its weights hold NaN or Inf ({describe_entries(bad)}).")
@@ -150,7 +153,8 @@ def own_newest(run_dir: Path, saved: dict | None) -> tuple[Checkpoint | None, li
         )
     raise UsageError(
         f"--resume {run_dir}: none of its {len(files)} checkpoint(s) can be resumed, so nothing was changed. "
-        + " ".join(skipped) + " Start a new run (with a lower --lr if the weights diverged)."
+        + " ".join(skipped)
+        + " Start a new run (with a lower --lr if the weights diverged)."
     )
 
 
@@ -198,7 +202,9 @@ def _merged(saved: dict, given: dict) -> dict:
     """``given`` over ``saved``, nested dicts (``--regularizer-option``'s per-name options) merged too."""
     merged = dict(saved)
     for key, value in given.items():
-        merged[key] = _merged(saved[key], value) if isinstance(value, dict) and isinstance(saved.get(key), dict) else value
+        merged[key] = (
+            _merged(saved[key], value) if isinstance(value, dict) and isinstance(saved.get(key), dict) else value
+        )
     return merged
 
 
@@ -270,7 +276,9 @@ def _restore_average(state, checkpoint: Checkpoint) -> list[str]:
         return []
     saved = checkpoint.generator_ema
     if saved is None:
-        return [f"Checkpoint {checkpoint.path} holds no average of G's weights; --g-ema averages from the restored weights on."]
+        return [
+            f"Checkpoint {checkpoint.path} holds no average of G's weights; --g-ema averages from the restored weights on."
+        ]
     try:
         state.g_average.load_state_dict(saved)
     except (KeyError, RuntimeError, ValueError) as exc:
@@ -287,7 +295,8 @@ def _check_same_run(state, checkpoint: Checkpoint) -> None:
     differ = [f"{k} {saved.get(k)!r} in the checkpoint but {v!r} now" for k, v in built.items() if saved.get(k) != v]
     if differ:
         raise CheckpointError(
-            f"Checkpoint {path} was trained with a different model or data set: " + "; ".join(differ)
+            f"Checkpoint {path} was trained with a different model or data set: "
+            + "; ".join(differ)
             + ". Resume with the plugins and data the run was trained with."
         )
     saved_steps = checkpoint.steps_per_epoch if checkpoint.steps_per_epoch is not None else state.steps_per_epoch

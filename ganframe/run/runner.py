@@ -51,8 +51,7 @@ def check_run_dir(path: Path) -> None:
     if path.is_dir() and any(p.name != run_lock.LOCK_NAME for p in path.iterdir()):
         run_lock.refuse_if_held(path, resuming=False)
         raise UsageError(
-            f"Run directory {path} already exists and is not empty; choose another --out "
-            "(nothing was changed)."
+            f"Run directory {path} already exists and is not empty; choose another --out (nothing was changed)."
         )
 
 
@@ -115,7 +114,13 @@ def train(
                 (notes or sys.stderr).write(f"ganframe: {message}\n")
         run_dir = trainer.state.run_dir
         # pluggy calls the last registered first: evaluation logs its figures before the others write theirs
-        per_run = [RunFiles(run_dir), ProgressReporter(stream, interactive), *loggers, *(extra_plugins or []), *evaluation]
+        per_run = [
+            RunFiles(run_dir),
+            ProgressReporter(stream, interactive),
+            *loggers,
+            *(extra_plugins or []),
+            *evaluation,
+        ]
         with registered(plugins, per_run), stop_on_signals(trainer.state, notes):
             started = True
             try:
@@ -131,9 +136,11 @@ def train(
         if processes.enabled and distributed.is_collective_failure(exc):
             state = trainer.state if trainer is not None else None
             run_dir = state.run_dir if state is not None else resume_from or config.out
-            raise TrainingError(distributed.collective_failure_message(
-                exc, state, config.dist_timeout, resume.resume_command(run_dir, processes.world_size)
-            )) from None
+            raise TrainingError(
+                distributed.collective_failure_message(
+                    exc, state, config.dist_timeout, resume.resume_command(run_dir, processes.world_size)
+                )
+            ) from None
         raise
     finally:
         for lock in held:
@@ -156,8 +163,15 @@ def _lock(run_dir: Path, processes, resuming: bool, held: list) -> None:
         raise UsageError(error)
 
 
-def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, typed: set[str] | None, stream=None,
-             held: list | None = None):
+def _prepare(
+    config: RunConfig,
+    plugins: PluginSet,
+    processes,
+    resume_from,
+    typed: set[str] | None,
+    stream=None,
+    held: list | None = None,
+):
     """The trainer (restored from a checkpoint when resuming), the loggers, the ``--eval-every``
     plugin (a list of zero or one) and notes for the user; ``held`` receives the run directory's
     lock. Every check runs here, before any file of the run changes."""
@@ -195,7 +209,9 @@ def _checked(config: RunConfig, plugins: PluginSet, processes, resume_from, type
     loggers = build_loggers(setup.config.loggers, plugins, run_dir, setup.config.to_dict())
     # every rank checks the data set (none waits for a rank 0 that stopped); only rank 0 scores samples
     periodic = build_periodic_evaluation(
-        setup, notify=lambda text: print(text, file=stream or sys.stdout, flush=True), score=processes.is_main,
+        setup,
+        notify=lambda text: print(text, file=stream or sys.stdout, flush=True),
+        score=processes.is_main,
         registry=plugins.registry,
     )
     evaluation = [periodic] if periodic is not None else []

@@ -172,6 +172,10 @@ def load_generator(
         ) from None
     generator.to(device)
     return LoadedGenerator(
-        Conditioned(generator, spec.conditional), spec, list(model.class_names), checkpoint.config,
-        Path(checkpoint.path), "ema" if use_average else "trained",
+        Conditioned(generator, spec.conditional),
+        spec,
+        list(model.class_names),
+        checkpoint.config,
+        Path(checkpoint.path),
+        "ema" if use_average else "trained",
     )

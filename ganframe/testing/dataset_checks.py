@@ -28,10 +28,16 @@ def _check_in_memory(label: str, dataset: InMemoryDataset) -> None:
         if not data.is_floating_point():
             fail(label, f"InMemoryDataset.data has dtype {data.dtype}; use uint8 pixels (0..255) or floats in [-1, 1].")
         if len(data) and (data.min() < -1 or data.max() > 1):
-            fail(label, f"InMemoryDataset.data holds floats from {data.min().item():.3g} to {data.max().item():.3g}; "
-                        "floats must already be in [-1, 1] (uint8 pixels are scaled by ganframe).")
+            fail(
+                label,
+                f"InMemoryDataset.data holds floats from {data.min().item():.3g} to {data.max().item():.3g}; "
+                "floats must already be in [-1, 1] (uint8 pixels are scaled by ganframe).",
+            )
     if labels is not None and len(labels) and (labels.min() < 0 or labels.max() >= dataset.num_classes):
-        fail(label, f"labels run from {labels.min().item()} to {labels.max().item()}, outside 0..{dataset.num_classes - 1}.")
+        fail(
+            label,
+            f"labels run from {labels.min().item()} to {labels.max().item()}, outside 0..{dataset.num_classes - 1}.",
+        )
 
 
 def _check_item(label: str, dataset: Any, index: int, shape: tuple[int, ...], num_classes: int) -> None:
@@ -41,8 +47,11 @@ def _check_item(label: str, dataset: Any, index: int, shape: tuple[int, ...], nu
     x, y = item
     x = expect_tensor(label, x, f"dataset[{index}][0]", shape)
     if x.min() < -1 - 1e-6 or x.max() > 1 + 1e-6:
-        fail(label, f"dataset[{index}] has values from {x.min().item():.3g} to {x.max().item():.3g}; "
-                    "samples must be scaled to [-1, 1] (the range of the generator's tanh).")
+        fail(
+            label,
+            f"dataset[{index}] has values from {x.min().item():.3g} to {x.max().item():.3g}; "
+            "samples must be scaled to [-1, 1] (the range of the generator's tanh).",
+        )
     if num_classes:
         value = y.item() if isinstance(y, torch.Tensor) and y.numel() == 1 and not y.is_floating_point() else y
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < num_classes:
@@ -71,8 +80,11 @@ def check_dataset(
     dataset = build(label, factory, spec, f"root {root}, train={train}")
     for attribute in ("sample_shape", "num_classes", "__len__", "__getitem__"):
         if not hasattr(dataset, attribute):
-            fail(label, f"the data set ({type(dataset).__name__}) has no '{attribute}'; ganframe needs "
-                        "sample_shape, num_classes, len() and dataset[i] -> (x, label).")
+            fail(
+                label,
+                f"the data set ({type(dataset).__name__}) has no '{attribute}'; ganframe needs "
+                "sample_shape, num_classes, len() and dataset[i] -> (x, label).",
+            )
     shape, classes = tuple(dataset.sample_shape), int(dataset.num_classes or 0)
     if sample_shape is not None and shape != tuple(sample_shape):
         fail(label, f"declares sample_shape {shape}; expected {tuple(sample_shape)}.")
@@ -86,8 +98,11 @@ def check_dataset(
     picks = sorted({*range(min(items, size)), size // 2, size - 1})
     for index in picks:
         _check_item(label, dataset, index, shape, classes)
-    batch = attempt(label, "batching items with the DataLoader's default collate (return (x, -1) when "
-                           "there are no labels, never (x, None))",
-                    lambda: default_collate([dataset[i] for i in picks[:4]]))
+    batch = attempt(
+        label,
+        "batching items with the DataLoader's default collate (return (x, -1) when "
+        "there are no labels, never (x, None))",
+        lambda: default_collate([dataset[i] for i in picks[:4]]),
+    )
     expect_tensor(label, batch[0], "a collated batch", (min(4, len(picks)), *shape))
     return dataset

@@ -45,8 +45,12 @@ class _Tiny(nn.Module):
     def __init__(self, in_size: int, out_size: int, num_classes: int, out_shape: Sequence[int], tanh: bool):
         super().__init__()
         self.embedding = nn.Embedding(num_classes, 3) if num_classes else None
-        self.net = nn.Sequential(nn.Linear(in_size + (3 if num_classes else 0), 16), nn.LeakyReLU(0.2),
-                                 nn.Linear(16, out_size), *([nn.Tanh()] if tanh else []))
+        self.net = nn.Sequential(
+            nn.Linear(in_size + (3 if num_classes else 0), 16),
+            nn.LeakyReLU(0.2),
+            nn.Linear(16, out_size),
+            *([nn.Tanh()] if tanh else []),
+        )
         self.out_shape = tuple(out_shape)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -59,12 +63,24 @@ class _Tiny(nn.Module):
 class _Phases:
     """The two phases of one training step around a loss object, on one device."""
 
-    def __init__(self, label: str, loss: Any, generator: _Tiny, discriminator: _Tiny, num_classes: int,
-                 batch_size: int, sample_shape: Sequence[int], device: str = "cpu"):
+    def __init__(
+        self,
+        label: str,
+        loss: Any,
+        generator: _Tiny,
+        discriminator: _Tiny,
+        num_classes: int,
+        batch_size: int,
+        sample_shape: Sequence[int],
+        device: str = "cpu",
+    ):
         self.label, self.loss, self.g, self.d = label, loss, generator, discriminator
         self.num_classes, self.n, self.device = num_classes, batch_size, device
         # both take labels when the run is labelled
-        self.g_call, self.d_call = Conditioned(generator, bool(num_classes)), Conditioned(discriminator, bool(num_classes))
+        self.g_call, self.d_call = (
+            Conditioned(generator, bool(num_classes)),
+            Conditioned(discriminator, bool(num_classes)),
+        )
         self.real = torch.rand(batch_size, *sample_shape, device=device) * 2 - 1
         self.real_labels = self.labels()
 
@@ -87,25 +103,39 @@ class _Phases:
             fake = self.generate(fake_labels)
         real_logits = self.discriminate(self.real, self.real_labels) if real_logits is None else real_logits
         fake_logits = self.discriminate(fake, fake_labels) if fake_logits is None else fake_logits
-        return LossInputs("discriminator", real_logits, fake_logits, self.real, fake, self.real_labels,
-                          fake_labels, self.discriminate)
+        return LossInputs(
+            "discriminator", real_logits, fake_logits, self.real, fake, self.real_labels, fake_labels, self.discriminate
+        )
 
     def generator_inputs(self, fake_logits=None) -> LossInputs:
         fake_labels = self.labels()
         fake = self.generate(fake_labels)
         fake_logits = self.discriminate(fake, fake_labels) if fake_logits is None else fake_logits
-        return LossInputs("generator", None, fake_logits, self.real, fake, self.real_labels, fake_labels,
-                          self.discriminate)
+        return LossInputs(
+            "generator", None, fake_logits, self.real, fake, self.real_labels, fake_labels, self.discriminate
+        )
 
     def value(self, method: str, inputs: LossInputs) -> torch.Tensor:
-        hint = ("(inputs.real_logits is None in the generator phase; a loss that needs D's view of the real "
-                "batch calls inputs.discriminator(inputs.real, inputs.real_labels))") if inputs.phase == "generator" else ""
-        loss = attempt(self.label, f"{method}(inputs) in the {inputs.phase} phase",
-                       lambda: getattr(self.loss, method)(inputs), hint)
+        hint = (
+            (
+                "(inputs.real_logits is None in the generator phase; a loss that needs D's view of the real "
+                "batch calls inputs.discriminator(inputs.real, inputs.real_labels))"
+            )
+            if inputs.phase == "generator"
+            else ""
+        )
+        loss = attempt(
+            self.label,
+            f"{method}(inputs) in the {inputs.phase} phase",
+            lambda: getattr(self.loss, method)(inputs),
+            hint,
+        )
         loss = expect_tensor(self.label, loss, f"{method}() in the {inputs.phase} phase")
         if loss.dim() != 0:
-            fail(self.label, f"{method}() returned shape {tuple(loss.shape)}; it must return a 0-dim tensor "
-                             "(reduce with .mean()).")
+            fail(
+                self.label,
+                f"{method}() returned shape {tuple(loss.shape)}; it must return a 0-dim tensor (reduce with .mean()).",
+            )
         if not loss.requires_grad:
             fail(self.label, f"{method}() returned a tensor without a gradient graph (detached?).")
         return loss
@@ -129,8 +159,11 @@ class _Phases:
 
 def _no_gradient(label: str, module: nn.Module, network: str, phase: str) -> None:
     if any(p.grad is not None for p in module.parameters()):
-        fail(label, f"the {phase} loss sent gradients into the {network}; in the {phase} phase only the "
-                    f"{'discriminator' if network == 'generator' else 'generator'} may learn.")
+        fail(
+            label,
+            f"the {phase} loss sent gradients into the {network}; in the {phase} phase only the "
+            f"{'discriminator' if network == 'generator' else 'generator'} may learn.",
+        )
 
 
 def _slopes(loss: torch.Tensor, *logits: torch.Tensor) -> list[float]:
@@ -146,15 +179,21 @@ def _check_signs(phases: _Phases, tolerance: float = 1e-6) -> None:
     loss = phases.value("discriminator_loss", phases.discriminator_inputs(real_logits, fake_logits))
     real_slope, fake_slope = _slopes(loss, real_logits, fake_logits)
     if real_slope > tolerance or fake_slope < -tolerance or (real_slope > -tolerance and fake_slope < tolerance):
-        fail(label, "discriminator_loss must fall as D scores real samples higher and fakes lower (ganframe "
-                    f"minimises it); at logits 0 its slope is {real_slope:+.3g} for real and {fake_slope:+.3g} "
-                    "for fake logits. Is a sign flipped? (check_signs=False skips this check.)")
+        fail(
+            label,
+            "discriminator_loss must fall as D scores real samples higher and fakes lower (ganframe "
+            f"minimises it); at logits 0 its slope is {real_slope:+.3g} for real and {fake_slope:+.3g} "
+            "for fake logits. Is a sign flipped? (check_signs=False skips this check.)",
+        )
     fake_logits = torch.zeros(n, requires_grad=True)
     loss = phases.value("generator_loss", phases.generator_inputs(fake_logits))
     (slope,) = _slopes(loss, fake_logits)
     if slope > -tolerance:
-        fail(label, "generator_loss must fall as D scores fakes higher (ganframe minimises it); at logits 0 "
-                    f"its slope is {slope:+.3g}. Is a sign flipped? (check_signs=False skips this check.)")
+        fail(
+            label,
+            "generator_loss must fall as D scores fakes higher (ganframe minimises it); at logits 0 "
+            f"its slope is {slope:+.3g}. Is a sign flipped? (check_signs=False skips this check.)",
+        )
 
 
 def check_loss(

@@ -40,11 +40,20 @@ def _splits(dataset: Any, root: Path, dataset_options: Mapping[str, Any] | None)
 
 
 def _spec(name: str, train_set: Any, test_set: Any, root: Path, device: Any, options, label: str) -> MetricSpec:
-    return MetricSpec(dataset=name, train_set=train_set, data_root=root, device=torch.device(device),
-                      options=options, load_test_set=lambda: test_set, what=f"check_metric({label})")
+    return MetricSpec(
+        dataset=name,
+        train_set=train_set,
+        data_root=root,
+        device=torch.device(device),
+        options=options,
+        load_test_set=lambda: test_set,
+        what=f"check_metric({label})",
+    )
 
 
-def _figures(label: str, metric: Any, samples: torch.Tensor, labels: torch.Tensor | None, what: str) -> dict[str, float]:
+def _figures(
+    label: str, metric: Any, samples: torch.Tensor, labels: torch.Tensor | None, what: str
+) -> dict[str, float]:
     figures = attempt(label, f"score() on {what}", lambda: metric.score(samples, labels))
     if not isinstance(figures, dict) or not figures:
         fail(label, f"score() on {what} returned {figures!r}; it must return a non-empty dict of figure name -> float.")
@@ -52,8 +61,11 @@ def _figures(label: str, metric: Any, samples: torch.Tensor, labels: torch.Tenso
         if not isinstance(key, str) or not key:
             fail(label, f"score() on {what} returned the key {key!r}; figure names must be non-empty strings.")
         if isinstance(value, bool) or not isinstance(value, (float, int)):
-            fail(label, f"score() on {what} returned {key}={value!r} ({type(value).__name__}); figures must be "
-                        "Python floats (use float(tensor) or .item()).")
+            fail(
+                label,
+                f"score() on {what} returned {key}={value!r} ({type(value).__name__}); figures must be "
+                "Python floats (use float(tensor) or .item()).",
+            )
         if not math.isfinite(value):
             fail(label, f"score() on {what} returned {key}={value}; figures must be finite.")
     return {key: float(value) for key, value in figures.items()}
@@ -103,8 +115,11 @@ def check_metric(
     again = _figures(label, metric, real, labels, "the same real samples again")
     for what, figures in (("uniform noise", on_noise), ("the same real samples again", again)):
         if set(figures) != set(on_real):
-            fail(label, f"score() returned different keys on {what} ({sorted(figures)}) than on real samples "
-                        f"({sorted(on_real)}); the keys must be the same every call.")
+            fail(
+                label,
+                f"score() returned different keys on {what} ({sorted(figures)}) than on real samples "
+                f"({sorted(on_real)}); the keys must be the same every call.",
+            )
     for index, other in enumerate(unsupported):
         other_name, other_train, other_test = _splits(other, root, None)
         if not isinstance(other, str):
@@ -114,11 +129,17 @@ def check_metric(
             factory(other_spec)
         except MetricDeclined as exc:
             if other_name not in exc.message:
-                fail(label, f"declined dataset '{other_name}' without naming it: {exc.message!r}; say which data set "
-                            "and why, e.g. \"dataset 'ring' has no labels\".")
+                fail(
+                    label,
+                    f"declined dataset '{other_name}' without naming it: {exc.message!r}; say which data set "
+                    "and why, e.g. \"dataset 'ring' has no labels\".",
+                )
             continue
         except GanframeError as exc:
             fail(label, f"refused dataset '{other_name}' with {type(exc).__name__}, not MetricDeclined: {exc.message}")
-        fail(label, f"accepted dataset '{other_name}', which it was expected to decline (raise "
-                    "ganframe.MetricDeclined from the factory with the reason).")
+        fail(
+            label,
+            f"accepted dataset '{other_name}', which it was expected to decline (raise "
+            "ganframe.MetricDeclined from the factory with the reason).",
+        )
     return on_real

@@ -39,8 +39,17 @@ from ganframe.testing._common import (
 class _Network:
     """One built network (``module``, else built from the factory) and how to call it (with or without labels)."""
 
-    def __init__(self, kind: str, factory_or_name: Any, conditional: bool | None, shape: Sequence[int],
-                 num_classes: int, latent_dim: int, options: Mapping[str, Any] | None, module: nn.Module | None = None):
+    def __init__(
+        self,
+        kind: str,
+        factory_or_name: Any,
+        conditional: bool | None,
+        shape: Sequence[int],
+        num_classes: int,
+        latent_dim: int,
+        options: Mapping[str, Any] | None,
+        module: nn.Module | None = None,
+    ):
         self.kind = kind
         self.last_extra: dict[str, Any] = {}
         self.factory, component, self.label = resolve(kind, factory_or_name)
@@ -90,24 +99,34 @@ class _Network:
             return out  # reported by the shape check as what it is
         for key, value in extra.items():
             if isinstance(value, torch.Tensor) and (value.dim() == 0 or value.shape[0] != n):
-                fail(self.label, f"extra output '{key}' has shape {tuple(value.shape)} for {n} samples; extra "
-                                 "outputs must be batch-first (one row per sample), as ganframe splits them per batch.")
+                fail(
+                    self.label,
+                    f"extra output '{key}' has shape {tuple(value.shape)} for {n} samples; extra "
+                    "outputs must be batch-first (one row per sample), as ganframe splits them per batch.",
+                )
         self.last_extra = dict(extra)
         return logits
 
     def check_rebuild(self, inputs: torch.Tensor) -> None:
         """A second build from the same spec accepts the first one's state dict and computes the same."""
         fresh = self.build()
-        attempt(self.label, "load_state_dict() on a network rebuilt from the same spec",
-                lambda: fresh.load_state_dict(self.module.state_dict()))
+        attempt(
+            self.label,
+            "load_state_dict() on a network rebuilt from the same spec",
+            lambda: fresh.load_state_dict(self.module.state_dict()),
+        )
         self.module.eval()
         fresh.eval()
         with torch.no_grad():
-            same = torch.allclose(self(inputs, self.labels(len(inputs))),
-                                  self(inputs, self.labels(len(inputs)), fresh), atol=1e-6)
+            same = torch.allclose(
+                self(inputs, self.labels(len(inputs))), self(inputs, self.labels(len(inputs)), fresh), atol=1e-6
+            )
         if not same:
-            fail(self.label, "a network rebuilt from the same spec and state dict computes something else; "
-                             "ganframe rebuilds networks this way to sample from checkpoints and to resume.")
+            fail(
+                self.label,
+                "a network rebuilt from the same spec and state dict computes something else; "
+                "ganframe rebuilds networks this way to sample from checkpoints and to resume.",
+            )
 
     def check_devices(self, inputs: torch.Tensor, devices: Sequence[str] | None, expect) -> None:
         for device in default_devices() if devices is None else devices:
@@ -153,8 +172,11 @@ def check_generator(
     def expect_samples(out: Any, n: int = batch_size, mode: str = "") -> torch.Tensor:
         out = expect_tensor(label, out, f"the output{mode} for {n} noise vectors", (n, *g.shape))
         if out.device.type != "meta" and (out.min() < -1 - 1e-5 or out.max() > 1 + 1e-5):
-            fail(label, f"outputs{mode} must lie in [-1, 1] like the data (end with tanh); "
-                        f"got values from {out.min().item():.3g} to {out.max().item():.3g}.")
+            fail(
+                label,
+                f"outputs{mode} must lie in [-1, 1] like the data (end with tanh); "
+                f"got values from {out.min().item():.3g} to {out.max().item():.3g}.",
+            )
         return out
 
     for mode in ("train", "eval"):
@@ -211,8 +233,9 @@ def check_discriminator(
     def expect_logits(out: Any, what: str = "the output") -> torch.Tensor:
         if isinstance(out, torch.Tensor) and tuple(out.shape) == (batch_size, 1):
             out = out.reshape(batch_size)
-        return expect_tensor(label, out, f"{what} (one logit per sample: ({batch_size},) or ({batch_size}, 1))",
-                             (batch_size,))
+        return expect_tensor(
+            label, out, f"{what} (one logit per sample: ({batch_size},) or ({batch_size}, 1))", (batch_size,)
+        )
 
     for mode in ("train", "eval"):
         d.module.train(mode == "train")
@@ -234,8 +257,11 @@ def check_discriminator(
     attempt(label, "backward() from the logits and extra outputs", objective.backward)
     check_gradients(label, d.module, "discriminator")
     if inputs.grad is None or inputs.grad.abs().sum() == 0:
-        fail(label, "no gradient reaches the input samples, so the generator cannot learn through this "
-                    "discriminator (is the input detached, or converted with .numpy()/.item()?).")
+        fail(
+            label,
+            "no gradient reaches the input samples, so the generator cannot learn through this "
+            "discriminator (is the input detached, or converted with .numpy()/.item()?).",
+        )
     clear_gradients(d.module)
     if gradient_penalty:
         _check_gradient_penalty(d, x, labels)
@@ -256,14 +282,23 @@ def _check_gradient_penalty(d: _Network, x: torch.Tensor, labels: torch.Tensor |
         torch.manual_seed(1)
         second = d(changed, labels).reshape(len(x))[0]
     if not torch.allclose(first, second, atol=1e-5):
-        fail(label, "in train mode, the logit of sample 0 changed when only the other samples changed: the "
-                    "samples interact (BatchNorm?), which makes per-sample gradient penalties such as WGAN-GP "
-                    "wrong. Use layer/instance normalisation or none in the discriminator.")
+        fail(
+            label,
+            "in train mode, the logit of sample 0 changed when only the other samples changed: the "
+            "samples interact (BatchNorm?), which makes per-sample gradient penalties such as WGAN-GP "
+            "wrong. Use layer/instance normalisation or none in the discriminator.",
+        )
     inputs = x.clone().requires_grad_(True)
-    (gradient,) = attempt(label, "torch.autograd.grad(D(x).sum(), x, create_graph=True)", lambda: torch.autograd.grad(
-        d(inputs, labels).sum(), inputs, create_graph=True))
-    attempt(label, "backward through the input gradient (double backward)",
-            lambda: gradient.flatten(1).norm(dim=1).sub(1).square().mean().backward())
+    (gradient,) = attempt(
+        label,
+        "torch.autograd.grad(D(x).sum(), x, create_graph=True)",
+        lambda: torch.autograd.grad(d(inputs, labels).sum(), inputs, create_graph=True),
+    )
+    attempt(
+        label,
+        "backward through the input gradient (double backward)",
+        lambda: gradient.flatten(1).norm(dim=1).sub(1).square().mean().backward(),
+    )
     grads = [p.grad for p in d.module.parameters() if p.grad is not None]
     if not grads or all(g.abs().sum() == 0 for g in grads):  # biases of the last layer get none: that is fine
         fail(label, "a penalty on the input gradient sends no gradient to the discriminator's weights.")
@@ -286,13 +321,20 @@ def check_model(
     """Check the model registered as ``name`` (``--model name``): its generator and discriminator
     each, then the pair: D accepts G's output and G learns through D. Returns ``(G, D)``."""
     if not isinstance(name, str):
-        raise TypeError("check_model takes the registered model name; check factories with "
-                        "check_generator and check_discriminator")
+        raise TypeError(
+            "check_model takes the registered model name; check factories with check_generator and check_discriminator"
+        )
     # one set of options for both networks, as `ganframe run --model-option` gives them: each option
     # must be read by G or D, not by both
     shared = options_for(options, f"model '{name}'")
-    common = dict(sample_shape=sample_shape, num_classes=num_classes, latent_dim=latent_dim, options=shared,
-                  batch_size=batch_size, devices=devices)
+    common = dict(
+        sample_shape=sample_shape,
+        num_classes=num_classes,
+        latent_dim=latent_dim,
+        options=shared,
+        batch_size=batch_size,
+        devices=devices,
+    )
     generator = check_generator(name, **common)
     discriminator = check_discriminator(name, gradient_penalty=gradient_penalty, **common)
     check_all_read(f"model '{name}'", shared)

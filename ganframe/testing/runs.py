@@ -16,13 +16,18 @@ from collections.abc import Mapping
 from pathlib import Path
 
 
-def run_ganframe(*args: str, env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
-                 timeout: float = 600) -> subprocess.CompletedProcess:
+def run_ganframe(
+    *args: str, env: Mapping[str, str] | None = None, cwd: str | Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """``python -m ganframe ARGS`` with this interpreter; ``env`` entries are added to the current
     environment. Returns the completed process (``returncode``, ``stdout``, ``stderr``)."""
     return subprocess.run(
         [sys.executable, "-m", "ganframe", *map(str, args)],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=timeout,
     )
 
 
@@ -32,8 +37,9 @@ def read_metrics(run_dir: str | Path) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def check_training(*args: str, out: str | Path, env: Mapping[str, str] | None = None,
-                   timeout: float = 600) -> list[dict]:
+def check_training(
+    *args: str, out: str | Path, env: Mapping[str, str] | None = None, timeout: float = 600
+) -> list[dict]:
     """Run ``ganframe run ARGS --out OUT`` and check it trained: exit status 0, no traceback,
     finite losses in ``metrics.jsonl``, a checkpoint and sample grids. Returns the metrics rows.
 
@@ -53,7 +59,9 @@ def check_training(*args: str, out: str | Path, env: Mapping[str, str] | None = 
     for row in rows:
         for key in ("d_loss", "g_loss"):
             if not isinstance(row.get(key), (int, float)) or not math.isfinite(row[key]):
-                raise AssertionError(f"{where} logged {key}={row.get(key)!r} at step {row.get('step')}; expected a finite number.")
+                raise AssertionError(
+                    f"{where} logged {key}={row.get(key)!r} at step {row.get('step')}; expected a finite number."
+                )
     if not list((out / "checkpoints").glob("*.pt")):
         raise AssertionError(f"{where} wrote no checkpoint in {out / 'checkpoints'}.")
     if not list((out / "samples").glob("*")):

@@ -36,13 +36,22 @@ class _BCE:
 
 def _tiny_step(sample_shape: Sequence[int], phases=None, regularizations=(), augment=None) -> TrainStep:
     size = prod(sample_shape)
-    generator = nn.Sequential(nn.Linear(LATENT, 16), nn.ReLU(), nn.Linear(16, size), nn.Tanh(),
-                              nn.Unflatten(1, tuple(sample_shape)))
+    generator = nn.Sequential(
+        nn.Linear(LATENT, 16), nn.ReLU(), nn.Linear(16, size), nn.Tanh(), nn.Unflatten(1, tuple(sample_shape))
+    )
     discriminator = nn.Sequential(nn.Flatten(), nn.Linear(size, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1))
     kwargs = {"phases": phases} if phases is not None else {}
-    return TrainStep(generator, discriminator, _BCE(), torch.optim.Adam(generator.parameters(), 1e-3),
-                     torch.optim.Adam(discriminator.parameters(), 1e-3), latent_dim=LATENT,
-                     regularizations=regularizations, augment=augment, **kwargs)
+    return TrainStep(
+        generator,
+        discriminator,
+        _BCE(),
+        torch.optim.Adam(generator.parameters(), 1e-3),
+        torch.optim.Adam(discriminator.parameters(), 1e-3),
+        latent_dim=LATENT,
+        regularizations=regularizations,
+        augment=augment,
+        **kwargs,
+    )
 
 
 def _real(batch_size: int, sample_shape: Sequence[int]) -> torch.Tensor:
@@ -124,11 +133,15 @@ def check_regularizer(
             value = attempt(label, f"penalty(inputs) in the {inputs.phase} phase", lambda: term.penalty(inputs))
             value = expect_tensor(label, value, "penalty()")
             if value.dim() != 0 or not torch.isfinite(value).all():
-                fail(label, f"penalty() must return a finite 0-dim tensor; got shape {tuple(value.shape)}, "
-                            f"value {value.detach().flatten()[:3].tolist()}.")
+                fail(
+                    label,
+                    f"penalty() must return a finite 0-dim tensor; got shape {tuple(value.shape)}, "
+                    f"value {value.detach().flatten()[:3].tolist()}.",
+                )
             module = step.discriminator if term.network == "discriminator" else step.generator
-            grads = torch.autograd.grad(value, [p for p in module.parameters() if p.requires_grad],
-                                        retain_graph=True, allow_unused=True)
+            grads = torch.autograd.grad(
+                value, [p for p in module.parameters() if p.requires_grad], retain_graph=True, allow_unused=True
+            )
             if all(g is None or g.abs().sum() == 0 for g in grads):
                 fail(label, f"penalty() sends no gradient into the {term.network} it regularises.")
             seen.append(value.detach())
@@ -164,7 +177,9 @@ def check_augmentation(
         fail(label, f"the factory returned a {type(augment).__name__}, not a callable augment(x).")
     torch.manual_seed(0)
     x = _real(batch_size, sample_shape).requires_grad_(True)
-    y = expect_tensor(label, attempt(label, "augment(x)", lambda: augment(x)), "augment(x)", (batch_size, *sample_shape))
+    y = expect_tensor(
+        label, attempt(label, "augment(x)", lambda: augment(x)), "augment(x)", (batch_size, *sample_shape)
+    )
     if y.dtype != x.dtype:
         fail(label, f"augment(x) changed the dtype from {x.dtype} to {y.dtype}.")
     if torch.equal(y.detach(), x.detach()):
@@ -178,9 +193,9 @@ def check_augmentation(
         attempt(label, "augment(x) on a batch of one", lambda: augment(x[:1]))
     step = _tiny_step(sample_shape, augment=augment)
     for _ in range(3):
-        metrics = attempt(label, "a training step with D's inputs augmented",
-                          lambda: step(_real(batch_size, sample_shape), None))
+        metrics = attempt(
+            label, "a training step with D's inputs augmented", lambda: step(_real(batch_size, sample_shape), None)
+        )
         if not torch.isfinite(metrics).all():
             fail(label, f"a training step with this augmentation gave non-finite metrics {metrics.tolist()}.")
     return augment
-

@@ -66,9 +66,7 @@ class InMemoryDataset(Dataset):
     def to(self, device: torch.device) -> InMemoryDataset:
         """A copy whose tensors live on ``device``."""
         labels = self.labels.to(device) if self.labels is not None else None
-        return InMemoryDataset(
-            self.data.to(device), labels, num_classes=self.num_classes, class_names=self.class_names
-        )
+        return InMemoryDataset(self.data.to(device), labels, num_classes=self.num_classes, class_names=self.class_names)
 
 
 def _checked_classes(labels: torch.Tensor, samples: int, num_classes: int) -> int:
@@ -76,9 +74,13 @@ def _checked_classes(labels: torch.Tensor, samples: int, num_classes: int) -> in
     (an IndexError mid-training) or silently truncate (float labels)."""
     if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or len(labels) != samples:
         shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
-        raise ValueError(f"{samples} samples need labels of shape ({samples},): one class index per sample; got {shape}")
+        raise ValueError(
+            f"{samples} samples need labels of shape ({samples},): one class index per sample; got {shape}"
+        )
     if labels.dtype == torch.bool or labels.is_floating_point() or labels.is_complex():
-        raise ValueError(f"labels must be whole class indices (an integer tensor such as torch.long); got {labels.dtype}")
+        raise ValueError(
+            f"labels must be whole class indices (an integer tensor such as torch.long); got {labels.dtype}"
+        )
     if not len(labels):
         return max(num_classes, 0)
     low, high = int(labels.min().item()), int(labels.max().item())
@@ -129,7 +131,12 @@ class DeviceBatches:
     """Batches gathered by index from a data set held on the training device."""
 
     def __init__(
-        self, dataset: InMemoryDataset, batch_size: int, device: torch.device, seed: int, shard: tuple[int, int] = (0, 1)
+        self,
+        dataset: InMemoryDataset,
+        batch_size: int,
+        device: torch.device,
+        seed: int,
+        shard: tuple[int, int] = (0, 1),
     ):
         self.source = dataset
         self.dataset = dataset.to(device)
@@ -172,7 +179,12 @@ class LoaderBatches:
     """Batches from a ``DataLoader`` over ``dataset[i]`` (the tutorial recipes' data path)."""
 
     def __init__(
-        self, dataset, batch_size: int, device: torch.device, seed: int, num_workers: int = 0,
+        self,
+        dataset,
+        batch_size: int,
+        device: torch.device,
+        seed: int,
+        num_workers: int = 0,
         shard: tuple[int, int] = (0, 1),
     ):
         self.dataset = dataset

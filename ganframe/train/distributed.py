@@ -128,7 +128,11 @@ class Processes:
         from torch.nn.parallel import DistributedDataParallel
 
         torch.manual_seed((config.seed + self.rank) % 2**64)
-        ids = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else None
+        ids = (
+            [device.index if device.index is not None else torch.cuda.current_device()]
+            if device.type == "cuda"
+            else None
+        )
         for name in ("generator", "discriminator"):
             module = getattr(step, name)
             if config.sync_batchnorm:
@@ -167,8 +171,16 @@ def _env_int(name: str, default: int) -> int:
 
 
 #: words in the errors gloo / c10d raise when a collective times out or a peer is gone
-_COLLECTIVE_FAILURE = ("Timed out", "timed out", "gloo", "Connection closed by peer", "Connection reset by peer",
-                       "Broken pipe", "NCCL", "ProcessGroup")
+_COLLECTIVE_FAILURE = (
+    "Timed out",
+    "timed out",
+    "gloo",
+    "Connection closed by peer",
+    "Connection reset by peer",
+    "Broken pipe",
+    "NCCL",
+    "ProcessGroup",
+)
 
 
 def is_collective_failure(exc: BaseException) -> bool:
@@ -231,7 +243,10 @@ def from_environment(device_option: str, timeout: float = 300.0) -> Processes:
         torch.cuda.set_device(processes.local_rank)
         kwargs["device_id"] = torch.device("cuda", processes.local_rank)
     torch.distributed.init_process_group(
-        "nccl" if use_cuda else "gloo", rank=processes.rank, world_size=world_size,
-        timeout=datetime.timedelta(seconds=timeout), **kwargs
+        "nccl" if use_cuda else "gloo",
+        rank=processes.rank,
+        world_size=world_size,
+        timeout=datetime.timedelta(seconds=timeout),
+        **kwargs,
     )
     return processes

@@ -68,8 +68,9 @@ class TrainSettings:
         return cls(**{f.name: getattr(config, f.name) for f in fields(cls)})
 
 
-def make_optimizer(params, config, device: torch.device, *, capturable: bool = False,
-                   fused: bool = True) -> torch.optim.Optimizer:
+def make_optimizer(
+    params, config, device: torch.device, *, capturable: bool = False, fused: bool = True
+) -> torch.optim.Optimizer:
     """Adam or SGD from the run's settings.
 
     With ``fused`` (``StepLevers.fused_optimizer``, the default) Adam uses PyTorch's fused kernel
@@ -94,8 +95,15 @@ def make_optimizer(params, config, device: torch.device, *, capturable: bool = F
 class Trainer:
     """Runs one training run from a :class:`Setup`, calling the plugin manager's lifecycle hooks."""
 
-    def __init__(self, setup: Setup, manager: pluggy.PluginManager, *, run_dir=None, processes: Processes | None = None,
-                 levers: StepLevers = StepLevers()):
+    def __init__(
+        self,
+        setup: Setup,
+        manager: pluggy.PluginManager,
+        *,
+        run_dir=None,
+        processes: Processes | None = None,
+        levers: StepLevers = StepLevers(),
+    ):
         """``levers``: the step's exact speed-ups, all on; benchmarks and tests pass ``StepLevers.plain()``."""
         config = self.settings = TrainSettings.of(setup.config)
         self.setup = setup
@@ -103,10 +111,20 @@ class Trainer:
         self.hook = manager.hook
         self.device = setup.device
         torch.manual_seed(config.seed)
-        g_optimizer = make_optimizer(setup.generator.parameters(), config, self.device, capturable=config.cuda_graph,
-                                     fused=levers.fused_optimizer)
-        d_optimizer = make_optimizer(setup.discriminator.parameters(), config, self.device, capturable=config.cuda_graph,
-                                     fused=levers.fused_optimizer)
+        g_optimizer = make_optimizer(
+            setup.generator.parameters(),
+            config,
+            self.device,
+            capturable=config.cuda_graph,
+            fused=levers.fused_optimizer,
+        )
+        d_optimizer = make_optimizer(
+            setup.discriminator.parameters(),
+            config,
+            self.device,
+            capturable=config.cuda_graph,
+            fused=levers.fused_optimizer,
+        )
         components = setup.components
         #: the average of G's weights for sampling (--g-ema); updated after every step, never trained
         self.g_average = WeightAverage(setup.generator, config.g_ema) if config.g_ema else None
@@ -131,7 +149,12 @@ class Trainer:
             augment=setup.augment,
         )
         self.batches = make_batches(
-            setup.dataset, config.batch_size, self.device, config.seed, path=config.data_path, shard=self.processes.shard
+            setup.dataset,
+            config.batch_size,
+            self.device,
+            config.seed,
+            path=config.data_path,
+            shard=self.processes.shard,
         )
         if len(self.batches) == 0:
             raise UsageError(
@@ -226,7 +249,9 @@ class Trainer:
         self.processes.sum_(packed)
         sigint, sigterm, other = packed[-3:].tolist()
         if sigint or sigterm or other:
-            self._stop = "SIGINT" if sigint else "SIGTERM" if sigterm else (requested or "stop requested by another rank")
+            self._stop = (
+                "SIGINT" if sigint else "SIGTERM" if sigterm else (requested or "stop requested by another rank")
+            )
         return packed[:-3].view_as(rows) / self.processes.world_size
 
     def _stop_agreed(self) -> str | None:
@@ -244,7 +269,9 @@ class Trainer:
         nonfinite.check_weights(state)  # never a checkpoint from NaN weights (every rank: they are replicas)
         try:
             with rng.preserved(self.device) as local:
-                state.rng_snapshot = {**local, "ranks": self.processes.gather(local)} if self.processes.enabled else local
+                state.rng_snapshot = (
+                    {**local, "ranks": self.processes.gather(local)} if self.processes.enabled else local
+                )
                 hook(state=state)
         finally:
             state.rng_snapshot = None

@@ -71,7 +71,9 @@ def resolve_precision(precision: str, device) -> str:
     override = os.environ.get(OVERRIDE, "").strip()
     if override:
         if override not in ("fp32", "bf16"):
-            raise UsageError(f"{OVERRIDE}={override!r} is not a precision; set it to 'fp32' or 'bf16', or unset it "
-                             "to let --precision auto detect the hardware's bf16 support.")
+            raise UsageError(
+                f"{OVERRIDE}={override!r} is not a precision; set it to 'fp32' or 'bf16', or unset it "
+                "to let --precision auto detect the hardware's bf16 support."
+            )
         return override
     return "bf16" if has_native_bf16(device) else "fp32"

@@ -55,7 +55,9 @@ class Phase:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"a Phase needs a non-empty name; got {self.name!r}")
         if self.network not in NETWORKS:
-            raise ValueError(f"Phase '{self.name}': network must be 'discriminator' or 'generator'; got {self.network!r}")
+            raise ValueError(
+                f"Phase '{self.name}': network must be 'discriminator' or 'generator'; got {self.network!r}"
+            )
         if not isinstance(self.interval, int) or isinstance(self.interval, bool) or self.interval < 1:
             raise ValueError(f"Phase '{self.name}': interval must be a whole number >= 1; got {self.interval!r}")
         if self.offset is None:
@@ -96,8 +98,14 @@ class Regularization:
             problem = "it has no penalty(inputs) method"
         if problem:
             raise PluginContractError(f"Regulariser '{name}' cannot be used: {problem}.")
-        return cls(name, regularizer, network, interval, bool(getattr(regularizer, "real_input_grad", False)),
-                   bool(getattr(regularizer, "fake_input_grad", False)))
+        return cls(
+            name,
+            regularizer,
+            network,
+            interval,
+            bool(getattr(regularizer, "real_input_grad", False)),
+            bool(getattr(regularizer, "fake_input_grad", False)),
+        )
 
     def penalty(self, inputs) -> Any:
         return self.regularizer.penalty(inputs)
@@ -118,8 +126,12 @@ class Counters:
     regularizers: dict[str, int] = field(default_factory=dict)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"steps": self.steps, "phases": dict(self.phases), "networks": dict(self.networks),
-                "regularizers": dict(self.regularizers)}
+        return {
+            "steps": self.steps,
+            "phases": dict(self.phases),
+            "networks": dict(self.networks),
+            "regularizers": dict(self.regularizers),
+        }
 
     def load_state_dict(self, saved: dict[str, Any]) -> None:
         self.steps = int(saved["steps"])
@@ -134,8 +146,9 @@ class Schedule:
     def __init__(self, phases: Sequence[Phase] = TWO_PHASE, regularizations: Sequence[Regularization] = ()):
         self.phases = tuple(check_phases(phases))
         self.regularizations = tuple(regularizations)
-        self.counters = Counters(phases={p.name: 0 for p in self.phases},
-                                 regularizers={r.name: 0 for r in self.regularizations})
+        self.counters = Counters(
+            phases={p.name: 0 for p in self.phases}, regularizers={r.name: 0 for r in self.regularizations}
+        )
         #: True when every step runs the same plan (no interval > 1): computed once
         self.constant = all(p.interval == 1 for p in self.phases) and all(r.interval == 1 for r in self.regularizations)
         self._constant_plan = self._plan_at(0, dict.fromkeys(NETWORKS, 0)) if self.constant else None
@@ -156,8 +169,9 @@ class Schedule:
             if not phase.runs_at(step):
                 continue
             done = runs[phase.network]
-            regs = tuple(r for r in self.regularizations
-                         if r.network == phase.network and done % r.interval == r.interval - 1)
+            regs = tuple(
+                r for r in self.regularizations if r.network == phase.network and done % r.interval == r.interval - 1
+            )
             runs[phase.network] = done + 1
             plan.append((phase, regs))
         return tuple(plan)
@@ -174,8 +188,9 @@ class Schedule:
 
     def fast_forward(self, steps: int) -> None:
         """Counters as if ``steps`` steps had run from zero (a checkpoint written before steps kept counters)."""
-        self.counters = Counters(phases={p.name: 0 for p in self.phases},
-                                 regularizers={r.name: 0 for r in self.regularizations})
+        self.counters = Counters(
+            phases={p.name: 0 for p in self.phases}, regularizers={r.name: 0 for r in self.regularizations}
+        )
         for _ in range(steps):
             self.advance(self.next_plan())
 
@@ -193,5 +208,7 @@ def check_phases(phases: Any, owner: str = "The step") -> list[Phase]:
         raise PluginContractError(f"{owner} returned phases with repeated names {names}; names must be unique.")
     missing = [n for n in NETWORKS if n not in {p.network for p in phases}]
     if missing:
-        raise PluginContractError(f"{owner} never updates the {missing[0]}: give it a Phase with network='{missing[0]}'.")
+        raise PluginContractError(
+            f"{owner} never updates the {missing[0]}: give it a Phase with network='{missing[0]}'."
+        )
     return phases

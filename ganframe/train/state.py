@@ -113,8 +113,12 @@ class RunState:
         from ganframe.train import rng
 
         def draw() -> torch.Tensor:
-            return generate(Conditioned(self.sample_generator, self.g_conditional), self.fixed_noise,
-                            self.fixed_labels, mode=self.config.sample_mode)
+            return generate(
+                Conditioned(self.sample_generator, self.g_conditional),
+                self.fixed_noise,
+                self.fixed_labels,
+                mode=self.config.sample_mode,
+            )
 
         if not preserve_rng:
             return draw()

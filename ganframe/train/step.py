@@ -93,6 +93,7 @@ def batch_coupled(module: nn.Module) -> bool:
         getattr(module, "batch_coupled", False)
     )
 
+
 #: order of the values in the tensor a step returns
 METRIC_NAMES = ("d_loss", "g_loss", "D(x)", "D(G(z))")
 
@@ -220,8 +221,9 @@ class TrainStep:
         return loss
 
     # -- the phases ------------------------------------------------------------
-    def discriminator_phase(self, real: torch.Tensor, real_labels: torch.Tensor | None,
-                            regs: tuple[Regularization, ...] = ()):
+    def discriminator_phase(
+        self, real: torch.Tensor, real_labels: torch.Tensor | None, regs: tuple[Regularization, ...] = ()
+    ):
         """Update D on a real batch and a detached fake batch; returns (d_loss, real_logits, fake_logits)."""
         noise, fake_labels = self.sample_inputs(real.shape[0], real.device)
         with self._autocast(real.device):
@@ -239,8 +241,18 @@ class TrainStep:
                 real, real_labels, fake, fake_labels
             )
             inputs = LossInputs(
-                "discriminator", real_logits, fake_logits, real, fake, real_labels, fake_labels, self.discriminate,
-                real_extra, fake_extra, noise, self.generate,
+                "discriminator",
+                real_logits,
+                fake_logits,
+                real,
+                fake,
+                real_labels,
+                fake_labels,
+                self.discriminate,
+                real_extra,
+                fake_extra,
+                noise,
+                self.generate,
             )
             d_loss = _scalar(self.loss.discriminator_loss(inputs), self.loss, "discriminator_loss")
             if regs:
@@ -260,8 +272,9 @@ class TrainStep:
         real_extra, fake_extra = _split_extra(extra, n)
         return (logits[:n], real_extra), (logits[n:], fake_extra)
 
-    def generator_phase(self, real: torch.Tensor, real_labels: torch.Tensor | None,
-                        regs: tuple[Regularization, ...] = ()) -> torch.Tensor:
+    def generator_phase(
+        self, real: torch.Tensor, real_labels: torch.Tensor | None, regs: tuple[Regularization, ...] = ()
+    ) -> torch.Tensor:
         """Update G through D (frozen with the ``freeze_discriminator`` lever); returns g_loss."""
         noise, fake_labels = self.sample_inputs(real.shape[0], real.device)
         freeze = self.levers.freeze_discriminator
@@ -272,8 +285,18 @@ class TrainStep:
                 fake = self._g_sync(noise, fake_labels)
                 fake_logits, fake_extra = self._d_forward(fake, fake_labels, self._d)
                 inputs = LossInputs(
-                    "generator", None, fake_logits, real, fake, real_labels, fake_labels, self.discriminate,
-                    NO_EXTRA, fake_extra, noise, self.generate,
+                    "generator",
+                    None,
+                    fake_logits,
+                    real,
+                    fake,
+                    real_labels,
+                    fake_labels,
+                    self.discriminate,
+                    NO_EXTRA,
+                    fake_extra,
+                    noise,
+                    self.generate,
                 )
                 g_loss = _scalar(self.loss.generator_loss(inputs), self.loss, "generator_loss")
                 if regs:
@@ -304,15 +327,24 @@ class TrainStep:
     def _metrics(self, d_result, g_loss, device: torch.device) -> torch.Tensor:
         if d_result is not None and g_loss is not None and self._last is None:  # every phase ran (two-phase)
             d_loss, real_logits, fake_logits = d_result
-            return torch.stack([d_loss.detach().float(), g_loss.detach().float(),
-                                torch.sigmoid(real_logits.detach()).mean(), torch.sigmoid(fake_logits.detach()).mean()])
+            return torch.stack(
+                [
+                    d_loss.detach().float(),
+                    g_loss.detach().float(),
+                    torch.sigmoid(real_logits.detach()).mean(),
+                    torch.sigmoid(fake_logits.detach()).mean(),
+                ]
+            )
         if self._last is None:
             self._last = torch.zeros(len(METRIC_NAMES), device=device)
         last = self._last
         if d_result is not None:
             d_loss, real_logits, fake_logits = d_result
-            d_part = [d_loss.detach().float(), torch.sigmoid(real_logits.detach()).mean(),
-                      torch.sigmoid(fake_logits.detach()).mean()]
+            d_part = [
+                d_loss.detach().float(),
+                torch.sigmoid(real_logits.detach()).mean(),
+                torch.sigmoid(fake_logits.detach()).mean(),
+            ]
         else:
             d_part = [last[0], last[2], last[3]]
         g_part = g_loss.detach().float() if g_loss is not None else last[1]

@@ -23,6 +23,18 @@ def test_a_non_image_data_set_is_a_clear_error(tmp_path):
 
 
 def test_conditional_dcgan_with_hinge_trains_by_name(ganframe_run, mnist_root):
-    rows = ganframe_run("--model", "cdcgan", "--loss", "hinge", "--max-steps", "3", "--log-every", "1",
-                        "--data-root", str(mnist_root), "--seed", "0")
+    rows = ganframe_run(
+        "--model",
+        "cdcgan",
+        "--loss",
+        "hinge",
+        "--max-steps",
+        "3",
+        "--log-every",
+        "1",
+        "--data-root",
+        str(mnist_root),
+        "--seed",
+        "0",
+    )
     assert [row["step"] for row in rows] == [1, 2, 3]

@@ -15,8 +15,16 @@ FAKE = torch.tensor([-0.3, 1.2, 0.0, -2.5])
 def inputs(phase="discriminator", real=None, fake=None, discriminator=None):
     real = torch.rand(4, 3) * 2 - 1 if real is None else real
     fake = torch.rand(4, 3) * 2 - 1 if fake is None else fake
-    return LossInputs(phase, REAL if phase == "discriminator" else None, FAKE, real, fake, None, None,
-                      discriminator or (lambda x, labels: x.sum(1)))
+    return LossInputs(
+        phase,
+        REAL if phase == "discriminator" else None,
+        FAKE,
+        real,
+        fake,
+        None,
+        None,
+        discriminator or (lambda x, labels: x.sum(1)),
+    )
 
 
 @pytest.mark.parametrize("name", ["lsgan", "hinge", "wgan-gp"])
@@ -81,17 +89,31 @@ def test_acgan_adds_class_cross_entropy_from_the_extra_outputs():
     classes = torch.randn(4, 10, requires_grad=True)
     labels = torch.tensor([1, 2, 3, 4])
     common = dict(real_extra={"class_logits": classes}, fake_extra={"class_logits": classes})
-    d = LossInputs("discriminator", REAL, FAKE, torch.zeros(4, 3), torch.zeros(4, 3), labels, labels,
-                   lambda x, y: x.sum(1), **common)
-    bce = (F.binary_cross_entropy_with_logits(REAL, torch.ones(4)) + F.binary_cross_entropy_with_logits(FAKE, torch.zeros(4))) / 2
+    d = LossInputs(
+        "discriminator",
+        REAL,
+        FAKE,
+        torch.zeros(4, 3),
+        torch.zeros(4, 3),
+        labels,
+        labels,
+        lambda x, y: x.sum(1),
+        **common,
+    )
+    bce = (
+        F.binary_cross_entropy_with_logits(REAL, torch.ones(4))
+        + F.binary_cross_entropy_with_logits(FAKE, torch.zeros(4))
+    ) / 2
     assert torch.allclose(loss.discriminator_loss(d), bce + 2 * F.cross_entropy(classes, labels))
-    g = LossInputs("generator", None, FAKE, torch.zeros(4, 3), torch.zeros(4, 3), labels, labels,
-                   lambda x, y: x.sum(1), **common)
+    g = LossInputs(
+        "generator", None, FAKE, torch.zeros(4, 3), torch.zeros(4, 3), labels, labels, lambda x, y: x.sum(1), **common
+    )
     value = loss.generator_loss(g)
     value.backward()
     assert classes.grad is not None and classes.grad.abs().sum() > 0, "G is trained to make its class recognisable"
-    no_head = LossInputs("generator", None, FAKE, torch.zeros(4, 3), torch.zeros(4, 3), labels, labels,
-                         lambda x, y: x.sum(1))
+    no_head = LossInputs(
+        "generator", None, FAKE, torch.zeros(4, 3), torch.zeros(4, 3), labels, labels, lambda x, y: x.sum(1)
+    )
     with pytest.raises(UsageError, match="class_logits.*--model acgan"):
         loss.generator_loss(no_head)
 

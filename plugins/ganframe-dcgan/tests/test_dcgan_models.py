@@ -16,9 +16,16 @@ def spec(shape=(1, 28, 28), conditional=False, **options):
 def test_the_installed_distribution_registers_everything():
     names = {(c.kind, c.name) for c in check_installed("ganframe-dcgan")}
     assert names == {
-        ("generator", "dcgan"), ("discriminator", "dcgan"), ("generator", "cdcgan"), ("discriminator", "cdcgan"),
-        ("loss", "lsgan"), ("loss", "hinge"), ("loss", "wgan-gp"),
-        ("generator", "acgan"), ("discriminator", "acgan"), ("loss", "acgan"),
+        ("generator", "dcgan"),
+        ("discriminator", "dcgan"),
+        ("generator", "cdcgan"),
+        ("discriminator", "cdcgan"),
+        ("loss", "lsgan"),
+        ("loss", "hinge"),
+        ("loss", "wgan-gp"),
+        ("generator", "acgan"),
+        ("discriminator", "acgan"),
+        ("loss", "acgan"),
     }
 
 

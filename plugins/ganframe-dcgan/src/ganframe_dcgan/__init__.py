@@ -54,7 +54,11 @@ def register_discriminators(register):
 
 @hookimpl
 def register_losses(register):
-    register("lsgan", "ganframe_dcgan.losses:LSGANLoss", help="least squares: D pulls real to 1, fake to 0; G pulls fake to 1")
+    register(
+        "lsgan",
+        "ganframe_dcgan.losses:LSGANLoss",
+        help="least squares: D pulls real to 1, fake to 0; G pulls fake to 1",
+    )
     register("hinge", "ganframe_dcgan.losses:HingeLoss", help="hinge: D relu(1 - real) + relu(1 + fake); G -fake")
     register(
         "wgan-gp",

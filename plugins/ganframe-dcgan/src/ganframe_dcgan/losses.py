@@ -108,13 +108,17 @@ class ACGANLoss(GANLoss):
                 "--model acgan; this discriminator returns only a real/fake logit."
             )
         if labels is None:
-            raise UsageError("Loss 'acgan' needs class labels: use a conditional generator (--model acgan) on a labelled data set.")
+            raise UsageError(
+                "Loss 'acgan' needs class labels: use a conditional generator (--model acgan) on a labelled data set."
+            )
         return F.cross_entropy(extra["class_logits"].float(), labels)
 
     def discriminator_loss(self, inputs: LossInputs) -> torch.Tensor:
         adversarial = (bce_with_target(inputs.real_logits, 1.0) + bce_with_target(inputs.fake_logits, 0.0)) / 2
-        classes = (self._class_loss(inputs.real_extra, inputs.real_labels)
-                   + self._class_loss(inputs.fake_extra, inputs.fake_labels)) / 2
+        classes = (
+            self._class_loss(inputs.real_extra, inputs.real_labels)
+            + self._class_loss(inputs.fake_extra, inputs.fake_labels)
+        ) / 2
         return adversarial + self.class_weight * classes
 
     def generator_loss(self, inputs: LossInputs) -> torch.Tensor:
