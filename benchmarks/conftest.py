@@ -4,7 +4,7 @@
 - Times are per training step: each round runs several steps, then
   synchronises the device before the clock is read, so asynchronous GPU work
   is counted; warm-up rounds are excluded (``benchmark.pedantic``).
-- Every ganframe result is divided by the documents' hand-written loop
+- Every ganframe result is divided by the tutorials' hand-written loop
   (``hand_loop.py``) timed in the same session on the same device, model and
   batch: the ratio survives a noisy machine. ``extra_info`` of each result
   holds device, torch version, precision, ms/step, images/s and the ratio,

@@ -1,4 +1,4 @@
-"""The documents' training loops, written by hand, without ganframe.
+"""The tutorials' training loops, written by hand, without ganframe.
 
 This is the baseline every ganframe benchmark is divided by: the code a
 reader of the reference documents would write, each model with its own
@@ -6,15 +6,15 @@ document's classes and loop. It uses PyTorch's defaults everywhere:
 ``nn.Dropout``, ``torch.optim.Adam(lr=2e-4)``, a ``DataLoader`` over
 torchvision's MNIST with ``ToTensor`` + ``Normalize``.
 
-- ``mlp`` and ``cgan`` use documents 000/001's loop: D-phase fakes
+- ``mlp`` and ``cgan`` use the MLP GAN and conditional GAN tutorials's loop: D-phase fakes
   ``.detach()``-ed, D loss the mean of the real and fake terms, ``.item()``
   on both losses every step.
-- ``mlp-small`` and ``batchnorm`` use documents 002/003's loop: D-phase fakes
+- ``mlp-small`` and ``batchnorm`` use the small MLP GAN and BatchNorm-generator tutorials's loop: D-phase fakes
   not detached (backward also runs through G, whose gradients are then
   reset), D loss the sum of the two terms.
 
 Discriminators return logits and the loss is ``BCEWithLogitsLoss`` (the
-stable form of the documents' Sigmoid + BCELoss).
+stable form of the tutorials' Sigmoid + BCELoss).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 
-# -- document 000: MLP GAN -----------------------------------------------------------------
+# -- the MLP GAN tutorial: MLP GAN -----------------------------------------------------------------
 class MNISTGenerator(nn.Module):
     def __init__(self, latent_dim=100):
         super().__init__()
@@ -65,7 +65,7 @@ class MNISTDiscriminator(nn.Module):
         return self.discriminator(x.reshape(x.shape[0], -1))
 
 
-# -- document 001: conditional GAN -----------------------------------------------------------
+# -- the conditional GAN tutorial: conditional GAN -----------------------------------------------------------
 class CGenerator(nn.Module):
     def __init__(self, latent_dim=100, num_classes=10, embedding_dim=16):
         super().__init__()
@@ -99,7 +99,7 @@ class CDiscriminator(nn.Module):
         return self.discriminator(x)
 
 
-# -- document 002: small MLP GAN -------------------------------------------------------------
+# -- the small MLP GAN tutorial: small MLP GAN -------------------------------------------------------------
 def small_generator(latent_size=64, hidden_size=256, image_size=784):
     return nn.Sequential(
         nn.Linear(latent_size, hidden_size),
@@ -122,7 +122,7 @@ def small_discriminator(hidden_size=256, image_size=784):
     )
 
 
-# -- document 003: BatchNorm generator -------------------------------------------------------
+# -- the BatchNorm-generator tutorial: BatchNorm generator -------------------------------------------------------
 def linear_block(in_features, out_features):
     return nn.Sequential(nn.Linear(in_features, out_features, bias=False), nn.BatchNorm1d(out_features))
 
@@ -160,7 +160,7 @@ class BNDiscriminator(nn.Module):
         return self.out(x)
 
 
-#: model name -> (generator, discriminator, latent size, conditional, detach D-phase fakes), as in the documents
+#: model name -> (generator, discriminator, latent size, conditional, detach D-phase fakes), as in the tutorials
 MODELS = {
     "mlp": (lambda: MNISTGenerator(100), MNISTDiscriminator, 100, False, True),
     "cgan": (lambda: CGenerator(100), CDiscriminator, 100, True, True),
@@ -170,7 +170,7 @@ MODELS = {
 
 
 class HandLoop:
-    """One model trained the documents' way: ``step(images, labels)`` is one D step and one G step."""
+    """One model trained the tutorials' way: ``step(images, labels)`` is one D step and one G step."""
 
     def __init__(self, model: str, batch_size: int, device: torch.device, real_target: float = 1.0):
         make_g, make_d, self.latent_dim, self.conditional, self.detach = MODELS[model]
@@ -197,7 +197,7 @@ class HandLoop:
         noise = torch.randn(batch_size, latent_dim, device=device)
         rand_digits = torch.randint(0, 10, size=(batch_size,), device=device) if self.conditional else None
         generated_images = self._g(noise, rand_digits)
-        if self.detach:  # documents 000/001
+        if self.detach:  # the MLP GAN and conditional GAN tutorials
             generated_images = generated_images.detach()
         real_discriminator_pred = self._d(images, true_digits)
         gen_discriminator_pred = self._d(generated_images, rand_digits)
@@ -205,7 +205,7 @@ class HandLoop:
         fake_loss = self.loss_func(gen_discriminator_pred, self.generated_labels)
         disc_loss = (real_loss + fake_loss) / 2 if self.detach else real_loss + fake_loss
         self.disc_optimizer.zero_grad()
-        if not self.detach:  # documents 002/003: reset_grad() zeroes both networks
+        if not self.detach:  # the small MLP GAN and BatchNorm-generator tutorials: reset_grad() zeroes both networks
             self.gen_optimizer.zero_grad()
         disc_loss.backward()
         self.disc_optimizer.step()
@@ -222,7 +222,7 @@ class HandLoop:
 
 
 def mnist_loader(root, batch_size: int):
-    """Document 002's data path: torchvision MNIST, ToTensor + Normalize, DataLoader(shuffle=True)."""
+    """the small MLP GAN tutorial's data path: torchvision MNIST, ToTensor + Normalize, DataLoader(shuffle=True)."""
     from torch.utils.data import DataLoader
     from torchvision.datasets import MNIST
     from torchvision.transforms import Compose, Normalize, ToTensor
@@ -235,7 +235,7 @@ def mnist_loader(root, batch_size: int):
 
 # -- the same loop with a schedule or a penalty: what ganframe's n-critic step and r1 regulariser do --------
 class NCriticHandLoop(HandLoop):
-    """The documents' loop with WGAN's schedule: a D update on every batch, a G update after every ``n``-th."""
+    """The tutorials' loop with WGAN's schedule: a D update on every batch, a G update after every ``n``-th."""
 
     def __init__(self, model: str, batch_size: int, device: torch.device, n: int = 5):
         super().__init__(model, batch_size, device)
@@ -266,7 +266,7 @@ class NCriticHandLoop(HandLoop):
 
 
 class R1HandLoop(HandLoop):
-    """The documents' loop with an R1 penalty (gamma/2 |grad_x D(x)|^2 on the real batch) in D's loss."""
+    """The tutorials' loop with an R1 penalty (gamma/2 |grad_x D(x)|^2 on the real batch) in D's loss."""
 
     def __init__(self, model: str, batch_size: int, device: torch.device, gamma: float = 10.0):
         super().__init__(model, batch_size, device)

@@ -1,4 +1,4 @@
-"""Epoch-level timings, data included: the documents' DataLoader path vs ganframe's device-resident data.
+"""Epoch-level timings, data included: the tutorials' DataLoader path vs ganframe's device-resident data.
 
 ``test_*_data_epoch`` times one epoch of batches alone (no training);
 ``test_*_train_epoch`` times one full MNIST training epoch of mlp/bce at

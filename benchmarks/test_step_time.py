@@ -1,8 +1,8 @@
-"""Time per training step: the documents' hand loop vs ganframe, same model, batch and device.
+"""Time per training step: the tutorials' hand loop vs ganframe, same model, batch and device.
 
 The batch is already on the device (data loading is timed in test_epoch_time.py).
-The hand loop reads both losses with .item() each step, as the documents do;
-ganframe reads metrics every --log-every steps. ganframe builds the documents'
+The hand loop reads both losses with .item() each step, as the tutorials do;
+ganframe reads metrics every --log-every steps. ganframe builds the tutorials'
 networks here (``DOCUMENTS_MODEL``: no average of G's weights, ``cgan`` without
 its projection output), so both sides do the same arithmetic;
 ``test_ganframe_step_default_recipe`` times the defaults' extra work.
@@ -16,7 +16,7 @@ from benchmarks.hand_loop import HandLoop
 
 MODELS = [("mlp", "bce"), ("cgan", "bce-smooth"), ("batchnorm", "bce"), ("mlp-small", "bce")]
 BATCHES = [64, 1024]
-#: settings that make ganframe's model the documents' (what the hand loop builds)
+#: settings that make ganframe's model the tutorials' (what the hand loop builds)
 DOCUMENTS_MODEL = {"g_ema": 0.0}
 
 

@@ -64,7 +64,7 @@ _EXPORTS: dict[str, str] = {
     "dataset_metric": "ganframe.evaluation.dataset_metric",
     "user_cache_dir": "ganframe.run.data_root",
     "scale_to_unit_range": "ganframe.train.data",
-    "atomic_write": "ganframe.run.checkpoint",
+    "atomic_write": "ganframe.files",
     "is_writable": "ganframe.evaluation.cache",
     "tensor_checksum": "ganframe.evaluation.cache",
     # metrics (register_metrics): the built-in classifier metric, declining a data set
@@ -101,6 +101,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     from ganframe.evaluation.classifier_metric import classifier_metric
     from ganframe.evaluation.dataset_metric import dataset_metric
     from ganframe.evaluation.mode_coverage import mode_coverage
+    from ganframe.files import atomic_write
     from ganframe.nn.conditioning import Conditioned
     from ganframe.nn.layers import Dropout, LabelConditioned, LabelProjected, LabelProjection, Reshape, mlp
     from ganframe.nn.losses import GANLoss, LossInputs, bce_with_target, split_discriminator_output
@@ -115,7 +116,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         RegularizerSpec,
         StepSpec,
     )
-    from ganframe.run.checkpoint import atomic_write
     from ganframe.run.data_root import DATA_ENV, resolve_data_root, user_cache_dir
     from ganframe.train.data import InMemoryDataset, scale_to_unit_range
     from ganframe.train.schedule import Phase

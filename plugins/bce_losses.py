@@ -1,7 +1,7 @@
 """The binary cross-entropy loss family: ``bce``, ``bce-smooth`` and ``minimax``.
 
 All work on logits. D's loss is the mean of its real and fake terms (real
-target 1, fake 0), as in documents 000/001. ``bce-smooth`` reads the option
+target 1, fake 0), as in the MLP GAN and conditional GAN tutorials. ``bce-smooth`` reads the option
 ``smooth`` (CLI: ``--smooth``).
 """
 
@@ -10,15 +10,15 @@ from ganframe import hookimpl
 
 @hookimpl
 def register_losses(register):
-    register("bce", BCELoss, help="binary cross-entropy, non-saturating G loss (docs 000-004)")
+    register("bce", BCELoss, help="binary cross-entropy, non-saturating G loss (the five tutorials)")
     register(
-        "bce-smooth", SmoothBCELoss, help="BCE with one-sided label smoothing: D's real target --smooth 0.9 (doc 003)"
+        "bce-smooth", SmoothBCELoss, help="BCE with one-sided label smoothing: D's real target --smooth 0.9 (BatchNorm-generator tutorial)"
     )
-    register("minimax", MinimaxLoss, help="original saturating G loss: minimise log(1 - D(G(z))) (doc 004)")
+    register("minimax", MinimaxLoss, help="original saturating G loss: minimise log(1 - D(G(z))) (saturating vs non-saturating loss tutorial)")
 
 
 class BCELoss:
-    """Binary cross-entropy; G trained to make D say "real" (non-saturating, doc 004)."""
+    """Binary cross-entropy; G trained to make D say "real" (non-saturating, the saturating vs non-saturating loss tutorial)."""
 
     real_target = 1.0
 
@@ -36,7 +36,7 @@ class BCELoss:
 
 
 class SmoothBCELoss(BCELoss):
-    """BCE with one-sided label smoothing: D's real targets are --smooth (default 0.9) (doc 003)."""
+    """BCE with one-sided label smoothing: D's real targets are --smooth (default 0.9) (BatchNorm-generator tutorial)."""
 
     def __init__(self, spec):
         super().__init__(spec)
@@ -44,11 +44,11 @@ class SmoothBCELoss(BCELoss):
         if not 0.0 < self.real_target <= 1.0:
             from ganframe import UsageError
 
-            raise UsageError(f"--smooth must be in (0, 1]; got {self.real_target}. The documents use 0.9.")
+            raise UsageError(f"--smooth must be in (0, 1]; got {self.real_target}. The tutorials use 0.9.")
 
 
 class MinimaxLoss(BCELoss):
-    """The original saturating objective: G minimises log(1 - D(G(z))) (doc 004)."""
+    """The original saturating objective: G minimises log(1 - D(G(z))) (saturating vs non-saturating loss tutorial)."""
 
     def generator_loss(self, inputs):
         # bce(l, 0) = -log(1 - sigmoid(l)), so log(1 - D(G(z))) = -bce(l, 0)

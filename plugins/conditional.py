@@ -1,4 +1,4 @@
-"""The conditional GAN family: ``cgan`` (document 001).
+"""The conditional GAN family: ``cgan`` (conditional GAN tutorial).
 
 The MLP networks of ``mlp``, each with an ``nn.Embedding(num_classes, 16)`` of
 the class label concatenated to its input (noise for G, the flattened sample
@@ -6,11 +6,11 @@ for D). The engine passes real labels with real samples and uniformly drawn
 labels with fakes; ``ganframe sample --digit D`` picks the class to draw.
 Options: ``--model-option embedding_dim=16``, ``slope=0.2`` (LeakyReLU),
 ``projection=true`` (D reads the label a second time through a projection
-output, :class:`ganframe.nn.layers.LabelProjected`; ``false`` is document 001's
+output, :class:`ganframe.nn.layers.LabelProjected`; ``false`` is the conditional GAN tutorial's
 concatenation only). Slope, lr and beta1 are ``mlp``'s measured defaults (see
 ``ganframe_builtins.mlp``); the projection output and the average of G's
 weights (``--g-ema 0.999``) are ours: with concatenation only, 5 epochs reach
-label accuracy 0.86-0.91, with both 0.97 (README, "Quality of the defaults"). The documents' model and settings are
+label accuracy 0.86-0.91, with both 0.97 (README, "Quality of the defaults"). The tutorials' model and settings are
 ``--lr 2e-4 --beta1 0.9 --g-ema 0 --model-option slope=0.01 --model-option projection=false``.
 """
 
@@ -23,7 +23,7 @@ def register_generators(register):
     register(
         "cgan",
         cgan_generator,
-        help="MLP G with a 16-d label embedding concatenated to the noise (doc 001)",
+        help="MLP G with a 16-d label embedding concatenated to the noise (conditional GAN tutorial)",
         conditional=True,
         defaults=CGAN_DEFAULTS,
     )
@@ -34,13 +34,13 @@ def register_discriminators(register):
     register(
         "cgan",
         cgan_discriminator,
-        help="MLP D with a 16-d label embedding concatenated to the image (doc 001) and a projection output",
+        help="MLP D with a 16-d label embedding concatenated to the image (conditional GAN tutorial) and a projection output",
         conditional=True,
     )
 
 
 def cgan_generator(spec):
-    """Conditional MLP generator: [noise, label embedding(16)] -> 256 -> 512 -> 1024 -> sample (doc 001)."""
+    """Conditional MLP generator: [noise, label embedding(16)] -> 256 -> 512 -> 1024 -> sample (conditional GAN tutorial)."""
     from torch import nn
 
     from ganframe import LabelConditioned, Reshape, mlp
@@ -56,7 +56,7 @@ def cgan_generator(spec):
 
 
 def cgan_discriminator(spec):
-    """Conditional MLP discriminator: [sample, label embedding(16)] -> 1024 -> 512 -> 256 -> 1 logit (doc 001),
+    """Conditional MLP discriminator: [sample, label embedding(16)] -> 1024 -> 512 -> 256 -> 1 logit (conditional GAN tutorial),
     the logit plus a projection of the label embedding onto the 256 features unless ``projection=false``."""
     from torch import nn
 

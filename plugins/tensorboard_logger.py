@@ -1,4 +1,4 @@
-"""The TensorBoard logger: ``ganframe run --logger tensorboard`` (document 004's way to watch training).
+"""The TensorBoard logger: ``ganframe run --logger tensorboard`` (the saturating vs non-saturating loss tutorial's way to watch training).
 
 Writes ``<run>/tensorboard/events.out.tfevents.*``: every metrics read as
 scalars (``loss/d_loss``, ``loss/g_loss``, ``D/D(x)``, ``D/D(G(z))``, and the

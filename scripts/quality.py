@@ -25,7 +25,7 @@ from pathlib import Path
 from ganframe.testing import run_ganframe
 
 MODELS = ("mlp", "cgan", "mlp-small", "batchnorm")
-#: options that turn a model's defaults back into the documents' settings
+#: options that turn a model's defaults back into the tutorials' settings
 DOCUMENTS = {
     "mlp": ["--loss", "bce", "--lr", "2e-4", "--beta1", "0.9", "--model-option", "slope=0.01"],
     "cgan": [
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--modes", nargs="+", default=["default"], help="sampling modes to score: default, eval, train")
     parser.add_argument("--weights", nargs="+", default=["auto"], help="weights to score: auto, ema, trained")
-    parser.add_argument("--documents", action="store_true", help="train with the documents' settings")
+    parser.add_argument("--documents", action="store_true", help="train with the tutorials' settings")
     parser.add_argument("extra", nargs="*", help="options for ganframe run (after --)")
     args = parser.parse_args()
     print("| model | sampling | classes covered | class KL | confidence | Frechet distance | label accuracy |")

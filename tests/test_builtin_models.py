@@ -1,5 +1,5 @@
 """Every built-in model builds for any sample shape, returns the right shapes,
-and has the documents' architecture (GUIDE section 1)."""
+and has the tutorials' architecture (GUIDE section 1)."""
 
 import pytest
 import torch
@@ -28,7 +28,7 @@ def test_networks_return_the_data_sets_shape(plugin_set, model, shape):
 
 
 def test_mlp_matches_documents_000_001(plugin_set):
-    """The documents' networks, with their nn.LeakyReLU() slope one option away (slope=0.01)."""
+    """The tutorials' networks, with their nn.LeakyReLU() slope one option away (slope=0.01)."""
     from ganframe.plugin.specs import ModelSpec, Options
     from ganframe.run.assemble import Components, build_networks
 
@@ -55,7 +55,7 @@ def test_mlp_matches_documents_000_001(plugin_set):
 @pytest.mark.parametrize("model, loss, g_ema", [("mlp", "bce-smooth", 0.0), ("cgan", "bce", 0.999)])
 def test_mlp_and_cgan_default_to_the_measured_settings(plugin_set, model, loss, g_ema):
     """Slope 0.2, Adam lr 5e-4 and beta1 0.5 by default; mlp with label smoothing, cgan sampling
-    from an average of G's weights (README "Quality of the defaults"); the documents' one option away."""
+    from an average of G's weights (README "Quality of the defaults"); the tutorials' one option away."""
     from ganframe.config import RunConfig, resolve
     from ganframe.run.assemble import resolve_components
 
@@ -112,7 +112,7 @@ def test_cgan_discriminator_projects_the_label_onto_its_features(plugin_set):
 
 
 def test_cgan_documents_discriminator_is_one_option_away(plugin_set):
-    """``projection=false`` is document 001's D: concatenation only, a Linear(256, 1) logit."""
+    """``projection=false`` is the conditional GAN tutorial's D: concatenation only, a Linear(256, 1) logit."""
     from ganframe.nn.layers import LabelConditioned, LabelProjected
     from ganframe.plugin.specs import ModelSpec, Options
     from ganframe.run.assemble import Components, build_networks

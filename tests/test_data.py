@@ -44,7 +44,7 @@ def test_pixels_scale_like_totensor_and_normalize(plugin_set, tiny_root):
     dataset = load(plugin_set, "mnist", tiny_root)
     x, _ = dataset[0]
     raw = dataset.data[0].float()
-    expected = (raw / 255 - 0.5) / 0.5  # ToTensor + Normalize(0.5, 0.5), as in document 002
+    expected = (raw / 255 - 0.5) / 0.5  # ToTensor + Normalize(0.5, 0.5), as in the small MLP GAN tutorial
     assert torch.allclose(x, expected, atol=1e-6)
     assert x.max() == 1.0 and (raw == 255).any()
 

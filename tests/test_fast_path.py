@@ -18,14 +18,14 @@ from tests.helpers import build_step, snapshot
 
 
 def trainer_for(plugin_set, root, levers=StepLevers(), **settings):
-    """A trainer at the documents' Adam settings (not the models' measured defaults), so the tolerances below
+    """A trainer at the tutorials' Adam settings (not the models' measured defaults), so the tolerances below
     do not move when a model's default learning rate does."""
     config = RunConfig(data_root=str(root), seed=3, log_every=1, **{"lr": 2e-4, "beta1": 0.9, **settings})
     return Trainer(build_setup(config, plugin_set.registry), plugin_set.manager, levers=levers)
 
 
 def plain_trainer_for(plugin_set, root, **settings):
-    """The documents' loop: every step lever off, batches from a DataLoader."""
+    """The tutorials' loop: every step lever off, batches from a DataLoader."""
     return trainer_for(plugin_set, root, levers=StepLevers.plain(), data_path="loader", **settings)
 
 

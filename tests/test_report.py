@@ -10,7 +10,7 @@ from ganframe.outputs.plots import pick_evenly
 
 
 def test_pick_evenly_spreads_from_first_to_last():
-    assert pick_evenly(list(range(151)), 4) == [0, 50, 100, 150]  # the documents' 0/50/100/150
+    assert pick_evenly(list(range(151)), 4) == [0, 50, 100, 150]  # the tutorials' 0/50/100/150
     assert pick_evenly(list(range(6)), 5) == [0, 1, 2, 4, 5]
     assert pick_evenly([0, 1, 2], 5) == [0, 1, 2]
     assert pick_evenly([3, 4], 1) == [4]

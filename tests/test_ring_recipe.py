@@ -84,7 +84,7 @@ def test_mlp_is_narrower_on_low_dimensional_samples_and_width_is_an_option(plugi
     ring = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path)), plugin_set.registry)
     assert linear_shapes(ring.generator) == [(100, 64), (64, 128), (128, 256), (256, 2)]
     assert linear_shapes(ring.discriminator) == [(2, 256), (256, 128), (128, 64), (64, 1)]
-    assert ring.config.model_options["width"] == 256  # recorded, so a checkpoint rebuilds the same networks
+    assert "width" not in ring.config.model_options  # a factory default, not recorded: it follows the sample shape
     wide = build_setup(
         RunConfig(
             dataset="ring",

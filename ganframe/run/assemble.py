@@ -261,8 +261,7 @@ def check_loss_runs(components: Components, loss: Any, num_classes: int, sample_
     import copy
 
     from ganframe.plugin.failures import origin, plugin_line
-    from ganframe.testing._common import attempt, without_label
-    from ganframe.testing.loss_checks import LATENT, _Phases, _Tiny
+    from ganframe.testing.loss_checks import LATENT, LossPhases, TinyNetwork, attempt, without_label
 
     component = components.loss
     classes = num_classes if components.conditional else 0
@@ -274,9 +273,9 @@ def check_loss_runs(components: Components, loss: Any, num_classes: int, sample_
         return
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        generator = _Tiny(LATENT, size, classes, sample_shape, tanh=True)
-        discriminator = _Tiny(size, 1, classes, (1,), tanh=False)
-        phases = _Phases(label, loss, generator, discriminator, classes, 2, sample_shape)
+        generator = TinyNetwork(LATENT, size, classes, sample_shape, tanh=True)
+        discriminator = TinyNetwork(size, 1, classes, (1,), tanh=False)
+        phases = LossPhases(label, loss, generator, discriminator, classes, 2, sample_shape)
         try:  # only exceptions count here: the engine checks what the loss returns (ganframe.train.step)
             for method, inputs in (
                 ("discriminator_loss", phases.discriminator_inputs),

@@ -39,7 +39,7 @@ from ganframe.testing._common import (
 LATENT = 4
 
 
-class _Tiny(nn.Module):
+class TinyNetwork(nn.Module):
     """A two-layer network, conditional by a label embedding; stands in for G or D."""
 
     def __init__(self, in_size: int, out_size: int, num_classes: int, out_shape: Sequence[int], tanh: bool):
@@ -60,15 +60,15 @@ class _Tiny(nn.Module):
         return self.net(x).reshape(len(x), *self.out_shape)
 
 
-class _Phases:
+class LossPhases:
     """The two phases of one training step around a loss object, on one device."""
 
     def __init__(
         self,
         label: str,
         loss: Any,
-        generator: _Tiny,
-        discriminator: _Tiny,
+        generator: TinyNetwork,
+        discriminator: TinyNetwork,
         num_classes: int,
         batch_size: int,
         sample_shape: Sequence[int],
@@ -171,7 +171,7 @@ def _slopes(loss: torch.Tensor, *logits: torch.Tensor) -> list[float]:
     return [0.0 if g is None else g.sum().item() for g in grads]
 
 
-def _check_signs(phases: _Phases, tolerance: float = 1e-6) -> None:
+def _check_signs(phases: LossPhases, tolerance: float = 1e-6) -> None:
     label = phases.label
     n = phases.n
     real_logits = torch.zeros(n, requires_grad=True)
@@ -221,11 +221,11 @@ def check_loss(
     size = prod(sample_shape)
     torch.manual_seed(0)
 
-    def networks() -> tuple[_Tiny, _Tiny]:
-        return (_Tiny(LATENT, size, classes, sample_shape, tanh=True), _Tiny(size, 1, classes, (1,), tanh=False))
+    def networks() -> tuple[TinyNetwork, TinyNetwork]:
+        return (TinyNetwork(LATENT, size, classes, sample_shape, tanh=True), TinyNetwork(size, 1, classes, (1,), tanh=False))
 
     generator, discriminator = networks()
-    phases = _Phases(label, loss, generator, discriminator, classes, batch_size, sample_shape)
+    phases = LossPhases(label, loss, generator, discriminator, classes, batch_size, sample_shape)
     phases.discriminator_step()
     check_gradients(label, discriminator, "discriminator (from discriminator_loss)")
     _no_gradient(label, generator, "generator", "discriminator")
@@ -236,7 +236,7 @@ def check_loss(
         _check_signs(phases)
     for device in default_devices() if devices is None else devices:
         g, d = (moved(label, net, device) for net in networks())
-        elsewhere = _Phases(label, loss, g, d, classes, batch_size, sample_shape, device)
+        elsewhere = LossPhases(label, loss, g, d, classes, batch_size, sample_shape, device)
         for step in (elsewhere.discriminator_step, elsewhere.generator_step):
             try:
                 value = step()

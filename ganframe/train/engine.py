@@ -75,7 +75,7 @@ def make_optimizer(
 
     With ``fused`` (``StepLevers.fused_optimizer``, the default) Adam uses PyTorch's fused kernel
     (one kernel for all parameters; falls back to the multi-tensor ``foreach`` form where fused is
-    unavailable); without it PyTorch's default implementation, as the documents do. ``capturable``
+    unavailable); without it PyTorch's default implementation, as the tutorials do. ``capturable``
     keeps Adam's step counter on the device so the update can be captured in a CUDA graph.
     """
     params = list(params)

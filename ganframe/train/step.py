@@ -2,7 +2,7 @@
 
 1. **Discriminator phase.** Fresh noise and (for conditional models) uniform
    random labels; the fake batch is generated under ``no_grad``, which is the
-   documents' ``.detach()`` without building a graph through G at all. D sees
+   tutorials' ``.detach()`` without building a graph through G at all. D sees
    the real batch (with its real labels) and the fake batch; the loss plugin
    turns the two sets of logits into D's loss; only D's optimizer steps.
 2. **Generator phase.** Fresh noise and labels again; D's parameters are
@@ -21,7 +21,7 @@ A step returns ``[d_loss, g_loss, D(x), D(G(z))]`` as one device tensor and
 never reads it back to the host: the engine reads metrics every N steps. At
 a step where a phase does not run, its values repeat its latest ones.
 
-:class:`StepLevers` lists the ways this step is faster than the documents'
+:class:`StepLevers` lists the ways this step is faster than the tutorials'
 loop while computing the same thing; ``StepLevers.plain()`` turns them all
 off, which is how the benchmarks measure each one and how the tests check the
 fast path trains the same model as the plain one.
@@ -54,7 +54,7 @@ class StepLevers:
     - ``no_grad_fakes``: generate D-phase fakes under ``no_grad`` instead of
       building G's graph and ``.detach()``-ing it.
     - ``freeze_discriminator``: in the G phase compute gradients for D's input
-      only, not for its weights (which the documents compute and discard).
+      only, not for its weights (which the tutorials compute and discard).
     - ``joint_discriminator``: one D forward over ``cat([real, fake])`` instead of
       two (one larger matrix product per layer). Used only when D has no
       batch-coupled layer (BatchNorm); exact but for dropout masks being drawn
@@ -63,7 +63,7 @@ class StepLevers:
       PyTorch's default implementation; read where the optimizers are built
       (``ganframe.train.engine.make_optimizer``).
 
-    :meth:`plain` turns them all off: the documents' step, for benchmarks and tests.
+    :meth:`plain` turns them all off: the tutorials' step, for benchmarks and tests.
     """
 
     no_grad_fakes: bool = True
