@@ -12,9 +12,15 @@ from ganframe import hookimpl
 def register_losses(register):
     register("bce", BCELoss, help="binary cross-entropy, non-saturating G loss (the five tutorials)")
     register(
-        "bce-smooth", SmoothBCELoss, help="BCE with one-sided label smoothing: D's real target --smooth 0.9 (BatchNorm-generator tutorial)"
+        "bce-smooth",
+        SmoothBCELoss,
+        help="BCE with one-sided label smoothing: D's real target --smooth 0.9 (BatchNorm-generator tutorial)",
     )
-    register("minimax", MinimaxLoss, help="original saturating G loss: minimise log(1 - D(G(z))) (saturating vs non-saturating loss tutorial)")
+    register(
+        "minimax",
+        MinimaxLoss,
+        help="original saturating G loss: minimise log(1 - D(G(z))) (saturating vs non-saturating loss tutorial)",
+    )
 
 
 class BCELoss:

@@ -222,7 +222,10 @@ def check_loss(
     torch.manual_seed(0)
 
     def networks() -> tuple[TinyNetwork, TinyNetwork]:
-        return (TinyNetwork(LATENT, size, classes, sample_shape, tanh=True), TinyNetwork(size, 1, classes, (1,), tanh=False))
+        return (
+            TinyNetwork(LATENT, size, classes, sample_shape, tanh=True),
+            TinyNetwork(size, 1, classes, (1,), tanh=False),
+        )
 
     generator, discriminator = networks()
     phases = LossPhases(label, loss, generator, discriminator, classes, batch_size, sample_shape)
