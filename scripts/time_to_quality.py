@@ -186,7 +186,8 @@ def _ring_hand_loop(seed: int):
     from ganframe.plugin.specs import DatasetSpec, Options
     from ganframe_builtins.toy_datasets import ring
 
-    data = ring(DatasetSpec(root=Path("."), train=True, options=Options({}))).data.float()
+    dataset = ring(DatasetSpec(root=Path("."), train=True, options=Options({})))
+    data = dataset.data.float()
     loop = HandLoop("mlp", 64, torch.device("cpu"))
     layers = list(loop.generator.generator)
     layers[-2] = nn.Linear(1024, 2)
@@ -201,7 +202,6 @@ def _ring_hand_loop(seed: int):
         for start in range(0, len(data) - 63, 64):
             yield data[permutation[start : start + 64]], None
 
-    dataset = ring(DatasetSpec(root=Path("."), train=True, options=Options({})))
     return loop, batches, lambda samples, _labels: dataset.quality_metrics(samples)
 
 

@@ -45,9 +45,9 @@ def evaluate_checkpoint(
     metric_options: Optional[dict[str, str]] = None,
 ) -> dict[str, Any]:
     """The JSON document ``ganframe eval`` prints (imports torch)."""
-    from ganframe.evaluation.data_splits import evaluation_data_root, load_splits
+    from ganframe.evaluation.data_splits import evaluation_data_root, split_loader
     from ganframe.evaluation.evaluator import draw_samples
-    from ganframe.evaluation.metric_set import build_metrics, check_metric_names
+    from ganframe.evaluation.metric_set import build_metrics, check_metric_names, merge_metrics
     from ganframe.plugin.manager import get_plugins
     from ganframe.run.assemble import resolve_device
     from ganframe.run.sampling import load_generator
@@ -60,7 +60,8 @@ def evaluate_checkpoint(
     config = loaded.config
     dataset = config.get("dataset") or "mnist"
     root = evaluation_data_root(data_root, config.get("data_root"))
-    train_set, test_set = load_splits(registry, dataset, root, config.get("dataset_options"))
+    load_split = split_loader(registry, dataset, root, config.get("dataset_options"))
+    train_set = load_split(True)  # the held-out split only when a metric asks for it (not ring's own)
     classes = int(getattr(train_set, "num_classes", 0) or 0)  # checked before a classifier may be trained
     if loaded.conditional and classes and classes != loaded.spec.num_classes:
         raise UsageError(
@@ -72,7 +73,7 @@ def evaluate_checkpoint(
         metrics,
         dataset=dataset,
         train_set=train_set,
-        load_test_set=lambda: test_set,
+        load_test_set=lambda: load_split(False),
         data_root=root,
         device=torch_device,
         options=metric_options,
@@ -91,16 +92,7 @@ def evaluate_checkpoint(
         mode=mode,
         device=torch_device,
     )
-    reports: dict[str, Any] = {}
-    figures: dict[str, list[str]] = {}
-    for item in chosen:
-        report = item.report(images, labels)
-        keys = []
-        for key, value in report.items():
-            key = f"{item.name}/{key}" if key in reports else key
-            reports[key] = value
-            keys.append(key)
-        figures[item.name] = keys
+    reports, figures = merge_metrics(chosen, images, labels, method="report")
     return {
         "checkpoint": str(loaded.path),
         "dataset": dataset,
@@ -137,7 +129,7 @@ def _print_own_metric_table(console: Any, document: dict[str, Any]) -> None:
             f"{document['modes_covered']} / {document['num_modes']}",
             "modes holding >= 1% of the high-quality samples",
         )
-    skip = {"modes_covered", "num_modes", "mode_counts"} | set(RUN_KEYS)
+    skip = {"modes_covered", "num_modes", "mode_counts"}
     for key in document["metrics"]["dataset"]:
         value = document[key]
         if key in skip or not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -155,10 +147,6 @@ def _print_own_metric_table(console: Any, document: dict[str, Any]) -> None:
         for index, count in enumerate(counts):
             per_mode.add_row(str(index), str(count), f"{count / total:.1%}")
         console.print(per_mode)
-
-
-#: keys of the eval document that describe the run, not the samples
-RUN_KEYS = ("checkpoint", "dataset", "data_root", "generator", "conditional", "n", "seed", "mode", "weights", "seconds")
 
 
 def _print_table(document: dict[str, Any]) -> None:

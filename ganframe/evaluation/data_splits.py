@@ -27,8 +27,8 @@ def evaluation_data_root(cli_value: str | None, recorded: str | None) -> Path:
     return resolve_data_root(None)  # GANFRAME_DATA, else the per-user cache
 
 
-def load_splits(registry: Registry, dataset: str, data_root: Path, options: dict[str, Any] | None = None):
-    """(training split, held-out split) of ``dataset`` under ``data_root``.
+def split_loader(registry: Registry, dataset: str, data_root: Path, options: dict[str, Any] | None = None):
+    """``load(train: bool)``, the training or held-out split of ``dataset`` under ``data_root``.
 
     The image data sets' ``subset`` option (data-limited training) is dropped: the classifier
     learns from the whole training split, so a run on 1,000 images is scored by the same
@@ -36,6 +36,10 @@ def load_splits(registry: Registry, dataset: str, data_root: Path, options: dict
     component = registry.get("dataset", dataset, option="the checkpoint's dataset")
     options = {k: v for k, v in (options or {}).items() if k != "subset"}
     config = RunConfig(dataset=dataset, data_root=str(data_root), dataset_options=options)
-    train_set, _ = load_dataset(component, config, train=True)
-    test_set, _ = load_dataset(component, config, train=False)
-    return train_set, test_set
+    return lambda train: load_dataset(component, config, train=train)[0]
+
+
+def load_splits(registry: Registry, dataset: str, data_root: Path, options: dict[str, Any] | None = None):
+    """(training split, held-out split) of ``dataset`` under ``data_root`` (see :func:`split_loader`)."""
+    load = split_loader(registry, dataset, data_root, options)
+    return load(True), load(False)

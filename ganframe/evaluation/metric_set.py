@@ -193,10 +193,20 @@ def _check_options_read(options: dict[str, Any], chosen: list[ChosenMetric], opt
             )
 
 
+def merge_metrics(chosen: list[ChosenMetric], samples, labels=None, *, method: str = "score"):
+    """Every metric's ``method`` (``score`` or ``report``) merged into one dict (a figure name two
+    metrics share is kept as ``NAME/figure``), and the keys each metric contributed."""
+    merged: dict[str, Any] = {}
+    keys: dict[str, list[str]] = {}
+    for item in chosen:
+        keys[item.name] = []
+        for key, value in getattr(item, method)(samples, labels).items():
+            key = f"{item.name}/{key}" if key in merged else key
+            merged[key] = value
+            keys[item.name].append(key)
+    return merged, keys
+
+
 def score_metrics(chosen: list[ChosenMetric], samples, labels=None) -> dict[str, float]:
     """Every metric's figures, merged (a figure name two metrics share is kept as ``NAME/figure``)."""
-    merged: dict[str, float] = {}
-    for item in chosen:
-        for key, value in item.score(samples, labels).items():
-            merged[f"{item.name}/{key}" if key in merged else key] = value
-    return merged
+    return merge_metrics(chosen, samples, labels)[0]

@@ -59,7 +59,7 @@ class PeriodicEvaluation:
         state.log({**figures, TRAIN_SECONDS: sum(state.epoch_seconds)})
 
 
-def build_periodic_evaluation(setup, notify=None, *, score: bool = True, registry=None) -> PeriodicEvaluation | None:
+def build_periodic_evaluation(setup, notify=None, *, registry, score: bool = True) -> PeriodicEvaluation | None:
     """The plugin for ``setup.config.eval_every`` (None when not asked for): builds the metrics
     (which checks the data set and the options) and prepares them (the held-out split, the cached
     classifier, trained on first use, or real-image statistics).
@@ -70,10 +70,6 @@ def build_periodic_evaluation(setup, notify=None, *, score: bool = True, registr
     config = setup.config
     if not config.eval_every:
         return None
-    if registry is None:
-        from ganframe.plugin.manager import get_plugins
-
-        registry = get_plugins(report=False).registry
     chosen = build_metrics(
         registry,
         config.eval_metrics,

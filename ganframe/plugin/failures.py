@@ -25,8 +25,13 @@ from ganframe.errors import exception_gist
 DEBUG_ENV = "GANFRAME_DEBUG"
 
 
+def env_flag(name: str) -> bool:
+    """An on/off environment variable: 1, true, yes or on (any case) mean on."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def debugging() -> bool:
-    return os.environ.get(DEBUG_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    return env_flag(DEBUG_ENV)
 
 
 def origin(plugin: str, distribution: str | None, version: str | None) -> str:

@@ -189,7 +189,9 @@ class PluginSet:
 
 
 def _strict() -> bool:
-    return os.environ.get(STRICT_PLUGINS_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    from ganframe.plugin.failures import env_flag
+
+    return env_flag(STRICT_PLUGINS_ENV)
 
 
 def _allow_list() -> dict[str, str] | None:

@@ -147,13 +147,11 @@ class MetricSpec:
     notify: Callable[[str], None] = _quiet
     what: str = "ganframe eval"
     load_test_set: Callable[[], Any] | None = None
-    _test_set: Any = field(default=None, repr=False)
 
     @property
     def test_set(self) -> Any:
-        if self._test_set is None and self.load_test_set is not None:
-            self._test_set = self.load_test_set()
-        return self._test_set
+        """The held-out split, loaded on first access (the loader caches it for every metric)."""
+        return self.load_test_set() if self.load_test_set is not None else None
 
 
 @dataclass

@@ -55,11 +55,6 @@ class CUDAGraphStep:
         self.static_labels: torch.Tensor | None = None
         self.static_metrics: dict = {}
 
-    @property
-    def graph(self) -> torch.cuda.CUDAGraph | None:
-        """The first graph captured (a two-phase step has only this one)."""
-        return next(iter(self.graphs.values()), None)
-
     # -- state kept across warm-up ----------------------------------------------------
     def _optimizer_tensors(self):
         for optimizer in (self.step.g_optimizer, self.step.d_optimizer):

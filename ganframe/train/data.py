@@ -138,7 +138,6 @@ class DeviceBatches:
         seed: int,
         shard: tuple[int, int] = (0, 1),
     ):
-        self.source = dataset
         self.dataset = dataset.to(device)
         self.batch_size = batch_size
         self.device = device

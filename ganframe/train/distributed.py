@@ -197,11 +197,9 @@ def collective_failure_message(exc: BaseException, state, timeout: float, resume
     where = f" at step {state.step} (epoch {state.current_epoch})" if state is not None else ""
     kept = ""
     if state is not None and state.is_main_process:  # only rank 0 knows (and says) which it wrote
-        kept = (
-            f" The last good checkpoint is kept: {state.last_checkpoint}."
-            if state.last_checkpoint
-            else " No checkpoint had been written yet."
-        )
+        from ganframe.train.nonfinite import kept_sentence
+
+        kept = " " + kept_sentence(state.last_checkpoint)
     from ganframe.errors import exception_gist
 
     return (

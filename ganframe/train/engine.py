@@ -247,6 +247,7 @@ class Trainer:
         votes = [requested == "SIGINT", requested == "SIGTERM", requested not in (None, "SIGINT", "SIGTERM")]
         packed = torch.cat([rows.flatten(), torch.tensor(votes, dtype=rows.dtype, device=rows.device)])
         self.processes.sum_(packed)
+        packed = packed.cpu()  # one copy to the host: the votes and the rows _flush reads
         sigint, sigterm, other = packed[-3:].tolist()
         if sigint or sigterm or other:
             self._stop = (

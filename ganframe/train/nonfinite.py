@@ -45,12 +45,17 @@ def first_nonfinite(rows: torch.Tensor, finite: torch.Tensor) -> tuple[int, str,
     raise AssertionError("unreachable: a non-finite row has a non-finite loss")
 
 
-def stop_message(name: str, value: float, step: int, epoch: int, last_checkpoint) -> str:
-    kept = (
+def kept_sentence(last_checkpoint) -> str:
+    """What survives a stop: the last checked checkpoint, or that none was written."""
+    return (
         f"The last good checkpoint is kept: {last_checkpoint}."
         if last_checkpoint
         else "No checkpoint had been written yet."
     )
+
+
+def stop_message(name: str, value: float, step: int, epoch: int, last_checkpoint) -> str:
+    kept = kept_sentence(last_checkpoint)
     return (
         f"Training stopped: {name} became {value} at step {step} (epoch {epoch}); nothing was saved after "
         f"that step. {kept} Lower --lr, check the loss plugin, or pass --on-nan skip to skip the updates "
@@ -113,11 +118,7 @@ def check_weights(state) -> None:
     bad = [entry for name, net in networks.items() for entry in nonfinite_entries(net.state_dict(), name)]
     if not bad:
         return
-    kept = (
-        f"The last good checkpoint is kept: {state.last_checkpoint}."
-        if state.last_checkpoint
-        else "No checkpoint had been written yet."
-    )
+    kept = kept_sentence(state.last_checkpoint)
     raise NonFiniteWeightsError(
         f"Training stopped at step {state.step} (epoch {state.current_epoch}): the weights hold NaN or Inf "
         f"({describe_entries(bad)}), so no checkpoint was written from them. {kept} An update overflowed: "

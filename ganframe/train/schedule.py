@@ -150,12 +150,8 @@ class Schedule:
             phases={p.name: 0 for p in self.phases}, regularizers={r.name: 0 for r in self.regularizations}
         )
         #: True when every step runs the same plan (no interval > 1): computed once
-        self.constant = all(p.interval == 1 for p in self.phases) and all(r.interval == 1 for r in self.regularizations)
-        self._constant_plan = self._plan_at(0, dict.fromkeys(NETWORKS, 0)) if self.constant else None
-
-    @property
-    def every_phase_every_step(self) -> bool:
-        return all(p.interval == 1 for p in self.phases)
+        constant = all(p.interval == 1 for p in self.phases) and all(r.interval == 1 for r in self.regularizations)
+        self._constant_plan = self._plan_at(0, dict.fromkeys(NETWORKS, 0)) if constant else None
 
     def next_plan(self) -> Plan:
         """The plan of the next step (host integers only)."""

@@ -177,8 +177,8 @@ class TrainStep:
         self._d_sync = self._d.using(module)
 
     # -- calling the networks with conditioning handled ------------------------
-    def generate(self, noise: torch.Tensor, labels: torch.Tensor | None, net: nn.Module | None = None) -> torch.Tensor:
-        return (self._g if net is None else self._g.using(net))(noise, labels)
+    def generate(self, noise: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        return self._g(noise, labels)
 
     def _d_forward(self, x: torch.Tensor, labels: torch.Tensor | None, d: Conditioned):
         """D's (logits, extra outputs) on ``x`` as training sees it (augmented when the run augments)."""
@@ -186,9 +186,9 @@ class TrainStep:
             x = self.augment(x)
         return split_discriminator_output(d(x, labels))
 
-    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None, net: nn.Module | None = None) -> torch.Tensor:
+    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """D's logits ``(N,)`` on ``x`` (augmented when the run augments): what losses get as ``inputs.discriminator``."""
-        return self._d_forward(x, labels, self._d if net is None else self._d.using(net))[0]
+        return self._d_forward(x, labels, self._d)[0]
 
     def sample_inputs(self, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Fresh noise, and uniform random labels when any network is conditional."""
