@@ -27,6 +27,8 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "beta1": 0.9,
     "beta2": 0.999,
     "optimizer": "adam",
+    #: how the learning rates change over a run (ganframe.train.lr_decay); constant as in the tutorial recipes
+    "lr_decay": "constant",
     #: decay of the average of G's weights that samples are drawn from; 0: no average (as in the tutorial recipes)
     "g_ema": 0.0,
     #: the training step's schedule (a registered step: two-phase, n-critic, ...)
@@ -36,6 +38,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
 }
 
 OPTIMIZERS = ("adam", "sgd")
+LR_DECAYS = ("constant", "linear")
 DEVICES = ("auto", "cpu", "cuda")
 SAMPLE_MODES = ("eval", "train")
 DATA_PATHS = ("auto", "device", "loader")
@@ -256,6 +259,16 @@ class RunConfig:
     )
     momentum: float = field(
         default=0.0, metadata=option("--momentum", check=MOMENTUM, help="Momentum for --optimizer sgd.")
+    )
+    lr_decay: str | None = field(
+        default=None,
+        metadata=option(
+            "--lr-decay",
+            check=one_of(LR_DECAYS),
+            help="How both learning rates change over the run: constant, or linear (lowered in a straight line "
+            "to 0 at the last step of --epochs). Default: the data set's or the model's, else "
+            "constant as in the tutorial recipes.",
+        ),
     )
     #: sample from an exponential moving average of G's weights with this decay (0: off); see ganframe.train.weight_average
     g_ema: float | None = field(
@@ -505,6 +518,8 @@ class RunConfig:
         values = {k: v for k, v in data.items() if k in names}
         if "step" not in data and data.get("loss") is not None:  # resolved before steps were pluggable
             values["step"] = "two-phase"
+        if "lr_decay" not in data and data.get("lr") is not None:  # resolved before --lr-decay existed
+            values["lr_decay"] = "constant"
         return cls(**values)
 
     @property
@@ -583,6 +598,11 @@ def validate(config: RunConfig) -> None:
                 f"--regularizer-option names '{name}', which is not among the regularisers given "
                 f"({given}).{did_you_mean(name, config.regularizers)} Add it first, e.g. --regularizer {name}."
             )
+    if config.cuda_graph and config.lr_decay == "linear":
+        raise UsageError(
+            "--lr-decay linear changes the learning rate every step, which a captured CUDA graph keeps fixed; "
+            "add --lr-decay constant to use --cuda-graph, or leave --cuda-graph out."
+        )
     if config.cuda_graph and config.on_nan == "skip":
         raise UsageError(
             "--on-nan skip reads every loss on the host before its update, which a captured CUDA graph cannot do; "

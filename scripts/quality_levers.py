@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument("--beta1", type=float)
     parser.add_argument("--dataset-option", action="append", default=[])
     parser.add_argument("--g-ema", type=float)
+    parser.add_argument("--latent-dim", type=int)
     parser.add_argument("--model-option", action="append", default=[])
     parser.add_argument("--lr-decay", action="store_true", help="lower both learning rates linearly to 0")
     parser.add_argument("--g-dropout", type=float, help="dropout probability of every dropout layer in G")
@@ -85,6 +86,7 @@ def main() -> None:
         g_ema=args.g_ema,
         epochs=args.epochs,
         batch_size=args.batch_size,
+        latent_dim=args.latent_dim,
         lr=args.lr,
         beta1=args.beta1,
         seed=args.seed,

@@ -32,6 +32,7 @@ from ganframe.train import nonfinite, rng
 from ganframe.train.accelerate import CUDAGraphStep, compile_networks
 from ganframe.train.data import make_batches
 from ganframe.train.distributed import Processes
+from ganframe.train.lr_decay import make_lr_decay
 from ganframe.train.metrics_window import MetricsWindow
 from ganframe.train.state import RunState
 from ganframe.train.step import METRIC_NAMES, StepLevers, TrainStep
@@ -52,6 +53,7 @@ class TrainSettings:
     beta1: float
     beta2: float
     momentum: float
+    lr_decay: str
     g_ema: float
     precision: str
     compile: bool
@@ -187,6 +189,10 @@ class Trainer:
             train_step=self.step,
         )
         self.state.set_emitter(self._emit)
+        #: --lr-decay: the learning rates set before each step from the step count (None: constant)
+        self.lr_decay = make_lr_decay(
+            config.lr_decay, (g_optimizer, d_optimizer), config.lr, self.state.steps_per_epoch * config.epochs
+        )
         self.processes.prepare(self.step, config, self.device)  # per-rank noise, DDP; nothing in one process
         if config.on_nan == "skip":
             self.step.skip_update = nonfinite.skip_guard(self.processes.all_true)
@@ -199,6 +205,8 @@ class Trainer:
     def train_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> None:
         """One step, its metrics kept in the device-side window (no host sync), then the
         weight average (if any) moved toward G's new weights."""
+        if self.lr_decay is not None:
+            self.lr_decay.before_step(self.state.step)
         self._window.add(self.step_fn(real, labels))
         if self.g_average is not None:
             self.g_average.update()
