@@ -222,7 +222,7 @@ class RunConfig:
         metadata=option(
             "--latent-dim",
             check=positive_whole,
-            help="Noise size (default: the model's, else 100).",
+            help="Noise size (default: the data set's or the model's: ring 2, mlp-small 64; else 100).",
         ),
     )
     lr: float | None = field(
@@ -266,7 +266,7 @@ class RunConfig:
             "--lr-decay",
             check=one_of(LR_DECAYS),
             help="How both learning rates change over the run: constant, or linear (lowered in a straight line "
-            "to 0 at the last step of --epochs). Default: the data set's or the model's, else "
+            "to 0 at the last step of --epochs). Default: the data set's or the model's (ring: linear), else "
             "constant as in the tutorial recipes.",
         ),
     )

@@ -24,6 +24,9 @@ def test_ring_brings_its_learning_rate_over_the_models(plugin_set, tmp_path):
     assert (defaults["lr"], defaults["g_ema"]) == (RING_DEFAULTS["lr"], RING_DEFAULTS["g_ema"])
     setup = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path)), registry)
     assert (setup.config.lr, setup.config.g_ema) == (RING_DEFAULTS["lr"], RING_DEFAULTS["g_ema"])
+    # a 2-D noise and a decaying learning rate: fewer samples between the modes (README, "The ring example")
+    assert (setup.config.latent_dim, setup.config.lr_decay) == (2, "linear") != (MLP_DEFAULTS["latent_dim"], "constant")
+    assert setup.generator[0].in_features == 2
     assert (setup.config.loss, setup.config.beta1) == (MLP_DEFAULTS["loss"], MLP_DEFAULTS["beta1"])  # the rest: mlp's
     explicit = build_setup(
         RunConfig(dataset="ring", seed=0, device="cpu", lr=5e-4, g_ema=0.0, data_root=str(tmp_path)), registry
@@ -82,7 +85,7 @@ def test_mlp_is_narrower_on_low_dimensional_samples_and_width_is_an_option(plugi
     from tests.helpers import linear_shapes
 
     ring = build_setup(RunConfig(dataset="ring", seed=0, device="cpu", data_root=str(tmp_path)), plugin_set.registry)
-    assert linear_shapes(ring.generator) == [(100, 64), (64, 128), (128, 256), (256, 2)]
+    assert linear_shapes(ring.generator) == [(2, 64), (64, 128), (128, 256), (256, 2)]  # ring's latent 2
     assert linear_shapes(ring.discriminator) == [(2, 256), (256, 128), (128, 64), (64, 1)]
     assert "width" not in ring.config.model_options  # a factory default, not recorded: it follows the sample shape
     wide = build_setup(
