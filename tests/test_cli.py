@@ -23,7 +23,8 @@ def test_run_on_ring_writes_the_run_directory(cli, tmp_path):
     from ganframe_builtins.mlp import MLP_DEFAULTS
     from ganframe_builtins.toy_datasets import RING_DEFAULTS
 
-    assert config["batch_size"] == 64 and config["latent_dim"] == 100
+    assert config["batch_size"] == 64 and config["latent_dim"] == RING_DEFAULTS["latent_dim"] == 2
+    assert config["lr_decay"] == RING_DEFAULTS["lr_decay"] == "linear"
     assert (config["loss"], config["lr"], config["beta1"]) == (
         MLP_DEFAULTS["loss"],
         RING_DEFAULTS["lr"],
