@@ -266,7 +266,8 @@ class RunConfig:
             "--lr-decay",
             check=one_of(LR_DECAYS),
             help="How both learning rates change over the run: constant, or linear (lowered in a straight line "
-            "to 0 at the last step of --epochs). Default: the data set's or the model's (ring: linear), else "
+            "to 0 at the last step of --epochs; raising --epochs on --resume raises the rate to that line). "
+            "Default: the data set's or the model's (ring: linear), else "
             "constant as in the tutorial recipes.",
         ),
     )
