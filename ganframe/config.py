@@ -357,7 +357,7 @@ class RunConfig:
             "--keep-checkpoints",
             may_change_on_resume=True,
             check=keep_count,
-            help="Keep only the newest N checkpoints (0: all).",
+            help="Keep only the run's newest N checkpoints (0: all); files from other runs are never deleted.",
         ),
     )
     on_nan: str = field(

@@ -30,9 +30,13 @@ from ganframe.files import atomic_write
 from ganframe.outputs.images import is_image_shape, save_samples
 from ganframe.outputs.plots import save_losses_plot, save_progress_strip
 from ganframe.plugin.spec import hookimpl
-from ganframe.run.checkpoint import Checkpoint, checkpoint_files
+from ganframe.run.checkpoint import Checkpoint, CheckpointError, checkpoint_files
 from ganframe.run.sampling import ROW_LENGTH
 from ganframe.train.data import InMemoryDataset, scale_to_unit_range
+
+
+#: the owner recorded for a checkpoint file that does not load: never the run's own, so never deleted
+UNREADABLE = "<unreadable>"
 
 
 def write_json(path: Path, data) -> None:
@@ -63,6 +67,9 @@ class RunFiles:
         self.checkpoints_dir = self.run_dir / "checkpoints"
         self.metrics_path = self.run_dir / "metrics.jsonl"
         self._reference: torch.Tensor | None = None
+        #: run id of each checkpoint file seen (UNREADABLE for one that does not load), so
+        #: --keep-checkpoints reads a file once
+        self._owners: dict[Path, str | None] = {}
 
     # -- hooks -------------------------------------------------------------------
     @hookimpl
@@ -115,11 +122,25 @@ class RunFiles:
     def _checkpoint(self, state, name: str) -> None:
         path = self.checkpoints_dir / name
         Checkpoint.of(state).save(path)
+        self._owners[path] = state.run_id
         state.last_checkpoint, state.checkpoint_step = path, state.step
         keep = state.config.keep_checkpoints
         if keep > 0:
-            for old in checkpoint_files(self.checkpoints_dir)[:-keep]:
+            own = [p for p in checkpoint_files(self.checkpoints_dir) if self._owner(p) == state.run_id]
+            for old in own[:-keep]:
                 old.unlink(missing_ok=True)
+                self._owners.pop(old, None)
+
+    def _owner(self, path: Path) -> str | None:
+        """The run id a checkpoint file holds. ``--keep-checkpoints`` deletes only the run's own
+        checkpoints: a file copied in from another run, or one that does not load, is never counted
+        and never deleted."""
+        if path not in self._owners:
+            try:
+                self._owners[path] = Checkpoint.load(path).run_id
+            except CheckpointError:
+                self._owners[path] = UNREADABLE
+        return self._owners[path]
 
     @staticmethod
     def _title(state) -> str:
