@@ -34,7 +34,6 @@ from ganframe.run.checkpoint import Checkpoint, CheckpointError, checkpoint_file
 from ganframe.run.sampling import ROW_LENGTH
 from ganframe.train.data import InMemoryDataset, scale_to_unit_range
 
-
 #: the owner recorded for a checkpoint file that does not load: never the run's own, so never deleted
 UNREADABLE = "<unreadable>"
 
