@@ -163,6 +163,29 @@ def test_sample_accepts_a_run_directory(cli, trained, tmp_path):
     assert torch.load(out, weights_only=True)["images"].shape == (4, 1, 28, 28)
 
 
+def test_a_run_directory_never_yields_a_checkpoint_copied_in_from_another_run(cli, trained, tmp_path):
+    """``sample`` / ``eval`` given a run directory read its own newest checkpoint (the run id in its
+    config.json), passing over a newer file from another run and saying so."""
+    import os
+    import shutil
+
+    run_dir = trained["cgan"].parent.parent
+    copied = run_dir / "checkpoints" / "zz-from-mlp.pt"
+    shutil.copy(trained["mlp"], copied)
+    os.utime(copied, ns=(trained["cgan"].stat().st_mtime_ns + 10**9,) * 2)  # the newest file there
+    out = tmp_path / "threes.pt"
+    result = cli("sample", run_dir, "--digit", 3, "--n", 4, "--out", out, "--seed", 0)
+    assert result.exit_code == 0, said(result)  # --digit works: the cgan's own checkpoint, not the mlp's
+    assert "belongs to another run" in said(result) and str(copied) in said(result)
+    direct = tmp_path / "direct.pt"
+    assert cli("sample", trained["cgan"], "--digit", 3, "--n", 4, "--out", direct, "--seed", 0).exit_code == 0
+    assert torch.equal(torch.load(out)["images"], torch.load(direct)["images"])
+    trained["cgan"].unlink()  # only the other run's checkpoint left: refused, naming it
+    result = cli("sample", run_dir, "--n", 4, "--out", tmp_path / "none.pt")
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "is this run's own" in said(result) and not (tmp_path / "none.pt").exists()
+
+
 # -- bad input: exit 2, one clear message, no traceback, no files ----------------------------
 
 

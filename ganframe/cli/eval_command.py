@@ -57,6 +57,8 @@ def evaluate_checkpoint(
     started = time.perf_counter()
     torch_device = resolve_device(device)
     loaded = load_generator(checkpoint, registry, torch_device, weights=weights)
+    for note in loaded.notes:
+        typer.echo(f"{note} Using {loaded.path}.", err=True)
     config = loaded.config
     dataset = config.get("dataset") or "mnist"
     root = evaluation_data_root(data_root, config.get("data_root"))
@@ -219,7 +221,9 @@ def _print_classifier_tables(console, document: dict[str, Any]) -> None:
 
 @user_errors
 def eval_(
-    checkpoint: Path = typer.Argument(..., help="A checkpoint file, or a run directory (its newest checkpoint)."),
+    checkpoint: Path = typer.Argument(
+        ..., help="A checkpoint file, or a run directory (its newest checkpoint of its own run)."
+    ),
     n: int = typer.Option(10_000, "--n", "-n", help="Number of samples to score."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     seed: int = typer.Option(0, "--seed", help="Seed for the noise (and labels) of the samples."),

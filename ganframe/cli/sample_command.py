@@ -17,7 +17,9 @@ OUTPUT_SUFFIXES = (".png", ".pt")
 
 @user_errors
 def sample(
-    checkpoint: Path = typer.Argument(..., help="A checkpoint file, or a run directory (its newest checkpoint)."),
+    checkpoint: Path = typer.Argument(
+        ..., help="A checkpoint file, or a run directory (its newest checkpoint of its own run)."
+    ),
     n: int = typer.Option(100, "--n", "-n", help="Number of samples."),
     digit: Optional[int] = typer.Option(None, "--digit", help="Class to draw (conditional models only)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file: .png (a grid, 10 per row) or .pt (a tensor dict)."),
@@ -47,6 +49,8 @@ def sample(
     from ganframe.run.sampling import load_generator
 
     loaded = load_generator(checkpoint, plugins.registry, resolve_device(device), weights=weights)
+    for note in loaded.notes:
+        typer.echo(f"{note} Using {loaded.path}.", err=True)
     if digit is not None:
         if not loaded.conditional:
             raise UsageError(

@@ -335,6 +335,46 @@ def newest_readable(folder: Path, map_location: str | torch.device = "cpu") -> t
     return None, skipped
 
 
+def newest_of_run(run_dir: Path, map_location: str | torch.device = "cpu") -> tuple[Checkpoint, list[str]]:
+    """What ``ganframe sample`` / ``eval`` read from a run directory: its newest checkpoint that
+    loads and is the run's own (the ``run_id`` in its config.json; any readable one when the run has
+    no config.json or no id), and one line per newer file passed over, saying why. A checkpoint
+    copied in from another run would otherwise be scored as this run's. A :class:`CheckpointError`
+    when none qualifies."""
+    import json
+
+    run_id = None
+    config_file = Path(run_dir) / "config.json"
+    if config_file.is_file():
+        try:
+            saved = json.loads(config_file.read_text(encoding="utf-8"))
+            run_id = saved.get("run_id") if isinstance(saved, dict) else None
+        except (OSError, ValueError):
+            run_id = None  # an unreadable config.json: fall back to the newest readable checkpoint
+    skipped: list[str] = []
+    files = checkpoint_files(run_dir)
+    for path in reversed(files):
+        try:
+            checkpoint = Checkpoint.load(path, map_location)
+        except CheckpointError as exc:
+            skipped.append(exc.message)
+            continue
+        if run_id is not None and checkpoint.run_id != run_id:
+            skipped.append(
+                f"Skipped checkpoint {path}: it belongs to another run (its run id is "
+                f"{checkpoint.run_id or 'missing'}, while {config_file} has {run_id})."
+            )
+            continue
+        return checkpoint, skipped
+    if not files:
+        raise CheckpointError(f"No checkpoint (*.pt) found in {run_dir} or {Path(run_dir) / 'checkpoints'}.")
+    raise CheckpointError(
+        f"None of the {len(files)} checkpoint(s) in {run_dir} is this run's own readable one: "
+        + " ".join(skipped)
+        + " Give a checkpoint file instead of the run directory to read one of them anyway."
+    )
+
+
 def latest_checkpoint(folder: Path) -> Path:
     files = checkpoint_files(folder)
     if not files:

@@ -14,7 +14,7 @@ last trained weights), or ``auto`` (the average when the checkpoint has one).
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from ganframe.errors import exception_gist
 from ganframe.nn.conditioning import Conditioned
 from ganframe.plugin.registry import Registry
 from ganframe.plugin.specs import ModelSpec
-from ganframe.run.checkpoint import Checkpoint, CheckpointError
+from ganframe.run.checkpoint import Checkpoint, CheckpointError, newest_of_run
 
 ROW_LENGTH = 10
 
@@ -93,6 +93,8 @@ class LoadedGenerator:
     path: Path
     #: "ema" (the average of G's weights) or "trained"
     weights: str = "trained"
+    #: newer checkpoints of a run directory passed over (another run's, unreadable), one line each
+    notes: list[str] = field(default_factory=list)
 
     @property
     def generator(self) -> nn.Module:
@@ -142,7 +144,11 @@ def load_generator(
     """Rebuild the generator a checkpoint was trained with, on ``device``, holding the ``weights``
     asked for (see the module docstring); no data set needed."""
     check_choice("weights", weights, WEIGHTS)
-    checkpoint = Checkpoint.load(path, map_location=device)
+    notes: list[str] = []
+    if Path(path).is_dir():  # a run directory: its own newest checkpoint, never one copied in
+        checkpoint, notes = newest_of_run(Path(path), map_location=device)
+    else:
+        checkpoint = Checkpoint.load(path, map_location=device)
     if weights == "ema" and checkpoint.generator_ema is None:
         raise CheckpointError(
             f"Checkpoint {checkpoint.path} holds no average of G's weights (it was trained with --g-ema 0); "
@@ -178,4 +184,5 @@ def load_generator(
         checkpoint.config,
         Path(checkpoint.path),
         "ema" if use_average else "trained",
+        notes,
     )
