@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
 }
 
 OPTIMIZERS = ("adam", "sgd")
+#: data-set options that name a file or folder (``image-folder``'s ``path``): recorded as absolute
+#: paths, so a run resumes and ``ganframe eval`` finds its data from any working directory
+PATH_OPTIONS = ("path",)
 LR_DECAYS = ("constant", "linear")
 DEVICES = ("auto", "cpu", "cuda")
 SAMPLE_MODES = ("eval", "train")
@@ -629,8 +633,20 @@ def resolve(config: RunConfig, model_defaults: dict[str, Any], data_root: str | 
         setattr(resolved, name, setting(resolved, name, model_defaults))
     if resolved.seed is None:
         resolved.seed = secrets.randbelow(2**31)
+    resolved.dataset_options = absolute_path_options(resolved.dataset_options)
     validate(resolved)
     return resolved
+
+
+def absolute_path_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with each :data:`PATH_OPTIONS` value made absolute against the working directory
+    (``~`` expanded); the others as they are."""
+    return {
+        key: os.path.abspath(os.path.expanduser(value))
+        if key in PATH_OPTIONS and isinstance(value, str) and value
+        else value
+        for key, value in options.items()
+    }
 
 
 def parse_key_values(values: list[str] | None, option: str) -> dict[str, str]:

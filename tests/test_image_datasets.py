@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import stat
@@ -404,3 +405,26 @@ def test_a_folder_trains_with_dcgan_and_resumes_to_the_same_weights(tmp_path, cl
     assert a["step"] == b["step"] == 8
     for key, value in a["generator"].items():
         assert torch.equal(value, b["generator"][key]), key
+
+
+def test_a_relative_folder_is_recorded_absolute_so_the_run_resumes_from_anywhere(tmp_path, cli, monkeypatch):
+    """config.json records path= as an absolute path: resuming (or evaluating) from another working
+    directory finds the same images; the relative form given again on resume agrees with it."""
+    rng = np.random.default_rng(0)
+    (tmp_path / "work" / "faces").mkdir(parents=True)
+    for i in range(16):
+        Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(tmp_path / "work" / "faces" / f"{i}.png")
+    monkeypatch.chdir(tmp_path / "work")
+    common = ["--dataset", "image-folder", "--dataset-option", "path=faces", "--dataset-option", "size=8"]
+    first = cli(
+        "run", *common, "--model", "mlp-small", "--batch-size", 8, "--max-steps", 1, "--out", "run", "--seed", 0
+    )
+    assert first.exit_code == 0, first.output
+    recorded = json.loads((tmp_path / "work" / "run" / "config.json").read_text())["dataset_options"]["path"]
+    assert recorded == str(tmp_path / "work" / "faces")
+    again = cli("run", "--resume", "run", *common, "--max-steps", 2)  # the same relative form: no conflict
+    assert again.exit_code == 0, again.output
+    monkeypatch.chdir(tmp_path)  # elsewhere: "faces" would not exist here
+    resumed = cli("run", "--resume", tmp_path / "work" / "run", "--epochs", 1)
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads((tmp_path / "work" / "run" / "config.json").read_text())["dataset_options"]["path"] == recorded

@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from ganframe.config import RunConfig, may_change_on_resume, option_name
+from ganframe.config import RunConfig, absolute_path_options, may_change_on_resume, option_name
 from ganframe.errors import UsageError, exception_gist
 from ganframe.run.checkpoint import Checkpoint, CheckpointError, ModelDescription, checkpoint_files
 from ganframe.train import rng
@@ -183,6 +183,11 @@ def merge(saved: RunConfig, given: RunConfig, explicit, run_dir: Path) -> RunCon
                 conflicts.append(f"--out {value} (a resumed run stays in {run_dir})")
         elif name == "precision" and value == "auto":
             pass  # the run keeps what auto resolved to when it started (recorded as bf16 or fp32)
+        elif name == "dataset_options" and _agrees(
+            absolute_path_options(getattr(saved, name)), absolute_path_options(value)
+        ):
+            # a path given relative to the working directory names the folder the run recorded
+            setattr(config, name, _merged(getattr(saved, name), absolute_path_options(value)))
         elif not _agrees(getattr(saved, name), value):
             conflicts.append(f"{option_name(name)} {_show(value)} (the run has {_show(getattr(saved, name))})")
         elif isinstance(value, dict):
