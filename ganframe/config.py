@@ -513,6 +513,11 @@ class RunConfig:
         ),
     )
 
+    def __post_init__(self) -> None:
+        # a path given relative to the working directory is the same folder wherever the run is
+        # later resumed or evaluated from, and agrees with the record when given again on --resume
+        self.dataset_options = absolute_path_options(self.dataset_options)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -633,7 +638,6 @@ def resolve(config: RunConfig, model_defaults: dict[str, Any], data_root: str | 
         setattr(resolved, name, setting(resolved, name, model_defaults))
     if resolved.seed is None:
         resolved.seed = secrets.randbelow(2**31)
-    resolved.dataset_options = absolute_path_options(resolved.dataset_options)
     validate(resolved)
     return resolved
 

@@ -38,7 +38,7 @@ import dataclasses
 import io
 import os
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,6 +317,30 @@ def checkpoint_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.pt"), key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
+def readable_newest_first(
+    files: list[Path], skipped: list[str], map_location: str | torch.device = "cpu"
+) -> Iterator[Checkpoint]:
+    """Each of a run's checkpoint ``files`` (:func:`checkpoint_files`) that loads, newest first;
+    one line appended to ``skipped`` per file that does not. The one walk behind
+    :func:`newest_readable`, :func:`newest_of_run` and ``--resume``'s choice."""
+    for path in reversed(files):
+        try:
+            yield Checkpoint.load(path, map_location)
+        except CheckpointError as exc:
+            skipped.append(exc.message)
+
+
+def foreign_note(checkpoint: Checkpoint, config_file: Path, run_id: str | None) -> str | None:
+    """Why ``checkpoint`` is passed over as another run's (its run id is not ``run_id``, the one in
+    the run's ``config_file``), or ``None`` when it is the run's own."""
+    if checkpoint.run_id == run_id:
+        return None
+    return (
+        f"Skipped checkpoint {checkpoint.path}: it belongs to another run (its run id is "
+        f"{checkpoint.run_id or 'missing'}, while {config_file} has {run_id or 'none'})."
+    )
+
+
 def newest_readable(folder: Path, map_location: str | torch.device = "cpu") -> tuple[Checkpoint | None, list[str]]:
     """The newest checkpoint of a run that loads, and one line per newer one that did not.
 
@@ -324,13 +348,9 @@ def newest_readable(folder: Path, map_location: str | torch.device = "cpu") -> t
     when it has some and none loads.
     """
     skipped: list[str] = []
-    files = checkpoint_files(folder)
-    for path in reversed(files):
-        try:
-            return Checkpoint.load(path, map_location), skipped
-        except CheckpointError as exc:
-            skipped.append(exc.message)
-    if files:
+    for checkpoint in readable_newest_first(checkpoint_files(folder), skipped, map_location):
+        return checkpoint, skipped
+    if skipped:
         raise CheckpointError(f"No checkpoint of {folder} can be read: " + " ".join(skipped))
     return None, skipped
 
@@ -353,19 +373,11 @@ def newest_of_run(run_dir: Path, map_location: str | torch.device = "cpu") -> tu
             run_id = None  # an unreadable config.json: fall back to the newest readable checkpoint
     skipped: list[str] = []
     files = checkpoint_files(run_dir)
-    for path in reversed(files):
-        try:
-            checkpoint = Checkpoint.load(path, map_location)
-        except CheckpointError as exc:
-            skipped.append(exc.message)
-            continue
-        if run_id is not None and checkpoint.run_id != run_id:
-            skipped.append(
-                f"Skipped checkpoint {path}: it belongs to another run (its run id is "
-                f"{checkpoint.run_id or 'missing'}, while {config_file} has {run_id})."
-            )
-            continue
-        return checkpoint, skipped
+    for checkpoint in readable_newest_first(files, skipped, map_location):
+        note = foreign_note(checkpoint, config_file, run_id) if run_id is not None else None
+        if note is None:
+            return checkpoint, skipped
+        skipped.append(note)
     if not files:
         raise CheckpointError(f"No checkpoint (*.pt) found in {run_dir} or {Path(run_dir) / 'checkpoints'}.")
     raise CheckpointError(

@@ -30,9 +30,16 @@ from typing import Any
 
 import torch
 
-from ganframe.config import RunConfig, absolute_path_options, may_change_on_resume, option_name
+from ganframe.config import RunConfig, may_change_on_resume, option_name
 from ganframe.errors import UsageError, exception_gist
-from ganframe.run.checkpoint import Checkpoint, CheckpointError, ModelDescription, checkpoint_files
+from ganframe.run.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    ModelDescription,
+    checkpoint_files,
+    foreign_note,
+    readable_newest_first,
+)
 from ganframe.train import rng
 
 #: RunConfig fields an option given with --resume may change (declared on the fields, ganframe.config)
@@ -117,19 +124,11 @@ def own_newest(run_dir: Path, saved: dict | None) -> tuple[Checkpoint | None, li
     files = checkpoint_files(run_dir)
     from ganframe.train.nonfinite import describe_entries, nonfinite_entries
 
-    for path in reversed(files):
-        try:
-            checkpoint = Checkpoint.load(path)
-        except CheckpointError as exc:
-            skipped.append(exc.message)
-            continue
-        if saved is not None and checkpoint.run_id != saved.get("run_id"):
+    for checkpoint in readable_newest_first(files, skipped):
+        note = foreign_note(checkpoint, run_dir / "config.json", saved.get("run_id")) if saved is not None else None
+        if note is not None:
             foreign += 1
-            skipped.append(
-                f"Skipped checkpoint {path}: it belongs to another run (its run id is "
-                f"{checkpoint.run_id or 'missing'}, while {run_dir / 'config.json'} has "
-                f"{saved.get('run_id') or 'none'})."
-            )
+            skipped.append(note)
             continue
         bad = [
             entry
@@ -138,7 +137,9 @@ def own_newest(run_dir: Path, saved: dict | None) -> tuple[Checkpoint | None, li
         ]
         if bad:  # written before checkpoints were checked: never resumed, never called good
             nonfinite += 1
-            skipped.append(f"Skipped checkpoint {path}: its weights hold NaN or Inf ({describe_entries(bad)}).")
+            skipped.append(
+                f"Skipped checkpoint {checkpoint.path}: its weights hold NaN or Inf ({describe_entries(bad)})."
+            )
             continue
         return checkpoint, skipped
     if not files:
@@ -183,11 +184,6 @@ def merge(saved: RunConfig, given: RunConfig, explicit, run_dir: Path) -> RunCon
                 conflicts.append(f"--out {value} (a resumed run stays in {run_dir})")
         elif name == "precision" and value == "auto":
             pass  # the run keeps what auto resolved to when it started (recorded as bf16 or fp32)
-        elif name == "dataset_options" and _agrees(
-            absolute_path_options(getattr(saved, name)), absolute_path_options(value)
-        ):
-            # a path given relative to the working directory names the folder the run recorded
-            setattr(config, name, _merged(getattr(saved, name), absolute_path_options(value)))
         elif not _agrees(getattr(saved, name), value):
             conflicts.append(f"{option_name(name)} {_show(value)} (the run has {_show(getattr(saved, name))})")
         elif isinstance(value, dict):
