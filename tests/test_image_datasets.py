@@ -258,6 +258,16 @@ def test_subset_on_mnist_cuts_the_training_split_only(tiny_root):
         mnist_with(True, subset=len(whole) + 1)
 
 
+def test_eval_scores_a_subset_run_on_the_whole_training_split(tiny_root, plugin_set):
+    """``ganframe eval``'s data (``split_loader``) drops the subset options, seeded draws included:
+    a run on N drawn images is scored against the whole split like any other."""
+    from ganframe.evaluation.data_splits import split_loader
+
+    load = split_loader(plugin_set.registry, "mnist", tiny_root, {"subset": "10", "subset_seed": "0"})
+    whole = split_loader(plugin_set.registry, "mnist", tiny_root)
+    assert torch.equal(load(True).data, whole(True).data) and len(load(True)) > 10
+
+
 # --- CIFAR-10: pickled batches in CIFAR's own format ---------------------------------------------------
 
 CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]

@@ -18,6 +18,9 @@ from ganframe.plugin.registry import Registry
 from ganframe.run.assemble import load_dataset
 from ganframe.run.data_root import resolve_data_root
 
+#: the image data sets' options that cut the training split (``ganframe_builtins.subsets``)
+SUBSET_OPTIONS = ("subset", "subset_seed")
+
 
 def evaluation_data_root(cli_value: str | None, recorded: str | None) -> Path:
     if cli_value:
@@ -30,11 +33,11 @@ def evaluation_data_root(cli_value: str | None, recorded: str | None) -> Path:
 def split_loader(registry: Registry, dataset: str, data_root: Path, options: dict[str, Any] | None = None):
     """``load(train: bool)``, the training or held-out split of ``dataset`` under ``data_root``.
 
-    The image data sets' ``subset`` option (data-limited training) is dropped: the classifier
+    The image data sets' ``subset`` options (data-limited training: ``subset``, ``subset_seed``) are dropped: the classifier
     learns from the whole training split, so a run on 1,000 images is scored by the same
     classifier, against the same held-out split, as a run on all of them."""
     component = registry.get("dataset", dataset, option="the checkpoint's dataset")
-    options = {k: v for k, v in (options or {}).items() if k != "subset"}
+    options = {k: v for k, v in (options or {}).items() if k not in SUBSET_OPTIONS}
     config = RunConfig(dataset=dataset, data_root=str(data_root), dataset_options=options)
     return lambda train: load_dataset(component, config, train=train)[0]
 
