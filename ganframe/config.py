@@ -530,6 +530,8 @@ class RunConfig:
             values["step"] = "two-phase"
         if "lr_decay" not in data and data.get("lr") is not None:  # resolved before --lr-decay existed
             values["lr_decay"] = "constant"
+        if "precision" not in data:  # saved before --precision existed: trained in fp32, never resumed as auto
+            values["precision"] = "fp32"
         return cls(**values)
 
     @property

@@ -42,11 +42,6 @@ class Subset:
         generator = torch.Generator().manual_seed(self.seed)
         return torch.randperm(total, generator=generator)[: self.count].sort().values
 
-    def describe(self) -> str:
-        if not self.count:
-            return "all samples"
-        return f"the first {self.count}" if self.seed is None else f"{self.count} drawn with seed {self.seed}"
-
 
 def read_subset(options) -> Subset:
     """Read ``subset`` and ``subset_seed`` from a data set's options (both are always read,

@@ -11,21 +11,9 @@ real stdout.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-
-
-@contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """Send everything printed to ``sys.stdout`` to stderr inside the block."""
-    real = sys.stdout
-    sys.stdout = sys.stderr
-    try:
-        yield
-    finally:
-        sys.stdout = real
+from contextlib import nullcontext, redirect_stdout
 
 
 def plugin_output(as_json: bool):
-    """:func:`stdout_to_stderr` for ``--json`` commands, nothing otherwise."""
-    return stdout_to_stderr() if as_json else nullcontext()
+    """For ``--json`` commands, ``sys.stdout`` sent to stderr inside the block; nothing otherwise."""
+    return redirect_stdout(sys.stderr) if as_json else nullcontext()

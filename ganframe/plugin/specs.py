@@ -75,7 +75,7 @@ class Options:
 
     def check_all_read(self) -> None:
         """Raise for options the component never asked for (usually a typo)."""
-        unread = sorted(set(self._values) - self._read)
+        unread = self.unread()
         if unread:
             key = unread[0]
             known = sorted(self._read)

@@ -54,10 +54,6 @@ class RunLock:
         self._created_file = created_file
         self._previous = previous  # the last writer's record and the file's times, put back on abandon
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
     def release(self, *, abandon: bool = False) -> None:
         """Unlock. ``abandon``: the run was refused before it wrote anything, so the lock file and
         the directory are removed again if this lock created them (nothing else is left behind, and
@@ -79,12 +75,6 @@ class RunLock:
         finally:
             os.close(self._fd)  # closing the descriptor drops the flock
             self._fd = None
-
-    def __enter__(self) -> RunLock:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
 
 
 def owner_record() -> dict:

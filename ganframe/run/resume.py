@@ -67,8 +67,7 @@ def plan(run_dir: str | Path, given: RunConfig, explicit: set[str] | frozenset[s
     if path is not None:
         checkpoint = choice[4] if choice else Checkpoint.load(path)
         saved = checkpoint.config
-    # a run saved before --precision existed trained in fp32; never let it resume as auto
-    config = merge(RunConfig.from_dict({"precision": "fp32", **saved}), given, explicit, run_dir)
+    config = merge(RunConfig.from_dict(saved), given, explicit, run_dir)
     return ResumePlan(config, checkpoint, notes, run_id)
 
 

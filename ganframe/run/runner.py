@@ -151,11 +151,10 @@ def train(
 def _lock(run_dir: Path, processes, resuming: bool, held: list) -> None:
     """Take the run directory's lock on rank 0 and share the verdict, so every rank of a
     torchrun launch stops with the same message when another process owns the directory."""
-    error, lock = None, None
+    error = None
     if processes.is_main:
         try:
-            lock = run_lock.acquire(run_dir, resuming=resuming)
-            held.append(lock)
+            held.append(run_lock.acquire(run_dir, resuming=resuming))
         except UsageError as exc:
             error = exc.message
     error = processes.from_main(error)
@@ -163,29 +162,11 @@ def _lock(run_dir: Path, processes, resuming: bool, held: list) -> None:
         raise UsageError(error)
 
 
-def _prepare(
-    config: RunConfig,
-    plugins: PluginSet,
-    processes,
-    resume_from,
-    typed: set[str] | None,
-    stream=None,
-    held: list | None = None,
-):
+def _prepare(config: RunConfig, plugins: PluginSet, processes, resume_from, typed: set[str] | None, stream, held: list):
     """The trainer (restored from a checkpoint when resuming), the loggers, the ``--eval-every``
     plugin (a list of zero or one) and notes for the user; ``held`` receives the run directory's
-    lock. Every check runs here, before any file of the run changes."""
-    held = [] if held is None else held
-    try:
-        return _checked(config, plugins, processes, resume_from, typed, stream, held)
-    except BaseException:
-        for lock in held:  # refused: leave no lock file (nor a directory the lock created) behind
-            lock.release(abandon=True)
-        held.clear()
-        raise
-
-
-def _checked(config: RunConfig, plugins: PluginSet, processes, resume_from, typed: set[str] | None, stream, held: list):
+    lock, which :func:`train` releases (abandoning it when the run was refused). Every check runs
+    here, before any file of the run changes."""
     checkpoint, messages, explicit = None, [], set(typed or ())
     if resume_from is not None:
         if processes.from_main(Path(resume_from).is_dir()):  # else resume.plan says what is wrong

@@ -317,12 +317,11 @@ class Trainer:
         """The train-end hooks of a run that stopped cleanly (they write its final checkpoint), unless
         its weights are not finite: then they run as for a NaN stop, and the error follows."""
         try:
-            nonfinite.check_weights(self.state)
+            self._checkpoint_hook(self.hook.on_train_end)  # checks the weights before the hooks run
         except nonfinite.NonFiniteWeightsError:
             self.state.stop_reason = "nonfinite"
             self.hook.on_train_end(state=self.state)
             raise
-        self._checkpoint_hook(self.hook.on_train_end)
 
     def _epochs(self) -> None:
         state, config = self.state, self.settings
