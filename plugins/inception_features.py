@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import weakref
 from pathlib import Path
 
 from ganframe import MetricDeclined, UsageError, user_cache_dir
@@ -51,6 +52,9 @@ CACHE_VERSION = 1
 
 _extractors: dict[tuple[str, str], object] = {}
 _real: dict[tuple[str, str, str, str], dict] = {}
+#: each data set object's checksum, so repeated lookups (every metric's prepare, every --eval-every
+#: score) do not hash all its images again; data sets are not changed once built
+_checksums: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def require_torch_fidelity(metric: str):
@@ -242,7 +246,16 @@ class InceptionFeatures:
                 f"'{spec.dataset}', which is empty or missing."
             )
         data = getattr(dataset, "data", None)
-        checksum = tensor_checksum(data) if torch.is_tensor(data) else _files_checksum(dataset)
+        try:
+            checksum = _checksums.get(dataset)
+        except TypeError:  # a data set that cannot be weakly referenced or hashed: hashed every time
+            checksum = None
+        if checksum is None:
+            checksum = tensor_checksum(data) if torch.is_tensor(data) else _files_checksum(dataset)
+            try:
+                _checksums[dataset] = checksum
+            except TypeError:
+                pass
         weights_id = self.weights_id()
         key = (spec.dataset, split, checksum, weights_id)
         if key in _real:
