@@ -105,13 +105,28 @@ def generator_dropout(spec) -> float:
     at most :data:`LOW_DIMENSIONAL` values. On ``ring``'s 2-D points each dropped unit moves a sample
     by far more than a mode's std (0.02); measured, it collapses every seed onto 1-3 of 8 modes,
     without it 7-8 (README, "The ring example")."""
-    default = 0.0 if spec.sample_size <= LOW_DIMENSIONAL else DROPOUT
-    p = spec.options.get("g_dropout", default)
+    return dropout_option(spec, "g_dropout", 0.0 if spec.sample_size <= LOW_DIMENSIONAL else DROPOUT)
+
+
+def dropout_option(spec, key: str, default: float) -> float:
+    """A dropout probability model option (``g_dropout``, ``d_dropout``), refused outside [0, 1)."""
+    p = spec.options.get(key, default)
     if not 0.0 <= p < 1.0:
         from ganframe import UsageError
 
-        raise UsageError(f"Model option g_dropout must be a probability in [0, 1), e.g. 0.2 (0: no dropout); got {p}.")
+        raise UsageError(f"Model option {key} must be a probability in [0, 1), e.g. 0.2 (0: no dropout); got {p}.")
     return p
+
+
+def with_dropout(hidden: list, p: float) -> list:
+    """``hidden`` with every Dropout layer set to ``p``; the layers stay (at p=0 a no-op) so checkpoints
+    keep their layer numbers whatever the option."""
+    from torch import nn
+
+    for layer in hidden:
+        if isinstance(layer, nn.Dropout):
+            layer.p = p
+    return hidden
 
 
 def network_width(spec) -> int:
@@ -137,12 +152,8 @@ def mlp_generator(spec):
 
     w = network_width(spec)
     hidden = mlp([spec.latent_dim, w // 4, w // 2, w], activation=leaky_relu(spec), dropout=DROPOUT)
-    p = generator_dropout(spec)
-    for layer in hidden:  # the layers stay (at p=0 a no-op) so checkpoints keep their layer numbers
-        if isinstance(layer, nn.Dropout):
-            layer.p = p
     return nn.Sequential(
-        *hidden,
+        *with_dropout(hidden, generator_dropout(spec)),
         nn.Linear(w, spec.sample_size),
         nn.Tanh(),
         Reshape(spec.sample_shape),
@@ -156,18 +167,9 @@ def mlp_discriminator(spec):
     from ganframe import mlp
 
     w = network_width(spec)
-    dropout = spec.options.get("d_dropout", DROPOUT)
-    if not 0 <= dropout < 1:
-        from ganframe import UsageError
-
-        raise UsageError(
-            f"Model option d_dropout must be a probability in [0, 1), e.g. 0.2 (0: no dropout); got {dropout}."
-        )
+    dropout = dropout_option(spec, "d_dropout", DROPOUT)
     hidden = mlp([spec.sample_size, w, w // 2, w // 4], activation=leaky_relu(spec), dropout=DROPOUT)
-    for layer in hidden:  # as in G: the layers stay at p=0
-        if isinstance(layer, nn.Dropout):
-            layer.p = dropout
-    return nn.Sequential(nn.Flatten(), *hidden, nn.Linear(w // 4, 1))
+    return nn.Sequential(nn.Flatten(), *with_dropout(hidden, dropout), nn.Linear(w // 4, 1))
 
 
 def mlp_small_generator(spec):
@@ -191,13 +193,7 @@ def mlp_small_discriminator(spec):
 
     from ganframe import mlp
 
-    dropout = spec.options.get("d_dropout", MLP_SMALL_D_DROPOUT)
-    if not 0 <= dropout < 1:
-        from ganframe import UsageError
-
-        raise UsageError(
-            f"Option 'd_dropout={dropout}' for model 'mlp-small' must be in [0, 1) (a dropout probability; 0 turns it off)."
-        )
+    dropout = dropout_option(spec, "d_dropout", MLP_SMALL_D_DROPOUT)
     return nn.Sequential(
         nn.Flatten(),
         *mlp([spec.sample_size, 256, 256], activation=leaky_relu(spec), dropout=dropout),
